@@ -1,0 +1,116 @@
+"""The command line: parse flags, read settings once, and hand the work to the runner."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from typing import NoReturn
+
+from . import engine
+from .errors import StackError
+from .images import IMAGE_SETS
+from .progress import Progress
+from .runner import Runner
+from .settings import read_settings
+from .spec import build_spec
+
+SERVICES = {"db": "db", "mysql": "db", "app": "app"}
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        """Say what is wrong in one line, and where to look, instead of the whole usage text."""
+        self.exit(2, f"{self.prog}: error: {message}\nsee: {self.prog} --help\n")
+
+
+def parser() -> argparse.ArgumentParser:
+    """The argument parser; shared options are accepted before or after the command."""
+    shared = _Parser(add_help=False)
+    # SUPPRESS keeps a subcommand's absent option from overwriting one given before the command.
+    opt = {"default": argparse.SUPPRESS}
+    shared.add_argument("--project", help="stack name; other than 'apl' prefixes every resource name", **opt)
+    shared.add_argument("--port", type=int, help="host port for the app (default 8080)", **opt)
+    shared.add_argument("--images", choices=sorted(IMAGE_SETS), help="official (Docker Hub) or standin", **opt)
+    shared.add_argument("--db-image", help="DB image (default mysql:5.7)", **opt)
+    shared.add_argument("--python-image", help="base image of the app (default python:3.11-slim)", **opt)
+    shared.add_argument("--timeout", type=float, help="seconds to wait for readiness (default 120)", **opt)
+    shared.add_argument("-q", "--quiet", action="store_true", help="print no progress", **opt)
+
+    root = _Parser(
+        prog="orchestrate.py", description="Run the apl stack: MySQL and a Flask app on a Docker network.",
+        parents=[shared],
+    )
+    commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    up = commands.add_parser("up", parents=[shared], help="create or update the stack and wait until it answers")
+    up.add_argument("--no-build", action="store_true", help="use the existing app image")
+    down = commands.add_parser("down", parents=[shared], help="remove the containers and the network")
+    down.add_argument("-v", "--volumes", action="store_true", help="also remove the data volume")
+    down.add_argument("--rmi", action="store_true", help="also remove the app image")
+    commands.add_parser("status", parents=[shared], help="show the stack's resources")
+    logs = commands.add_parser("logs", parents=[shared], help="show service-prefixed log lines")
+    logs.add_argument("service", nargs="?", choices=sorted(SERVICES))
+    logs.add_argument("-f", "--follow", action="store_true", help="keep following new lines")
+    restart = commands.add_parser("restart", parents=[shared], help="restart a service, or both")
+    restart.add_argument("service", nargs="?", choices=sorted(SERVICES))
+    commands.add_parser("build", parents=[shared], help="build the app image")
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; return the process exit code."""
+    args = parser().parse_args(argv)
+    try:
+        return run(args)
+    except StackError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def run(args: argparse.Namespace) -> int:
+    """Carry out the parsed command."""
+    option = vars(args).get
+    settings = read_settings(
+        os.environ,
+        project=option("project"),
+        port=option("port"),
+        images=option("images"),
+        db_image=option("db_image"),
+        python_image=option("python_image"),
+        wait_timeout=option("timeout"),
+    )
+    spec = build_spec(settings)
+    progress = Progress(quiet=bool(option("quiet")))
+    runner = Runner(engine.connect(), spec, progress)
+    service = SERVICES.get(option("service") or "")
+
+    if args.command == "up":
+        progress.echo(f"images: db {spec.db.image}, app built on {settings.images.python}")
+        runner.up(build=not args.no_build, timeout=settings.wait_timeout)
+        print(f"apl is up: {spec.url}")
+    elif args.command == "down":
+        runner.down(volumes=args.volumes, images=args.rmi)
+    elif args.command == "status":
+        print_table(["RESOURCE", "STATE", "HEALTH", "PORTS", "IMAGE"], runner.status())
+    elif args.command == "logs":
+        runner.logs(service, follow=args.follow, write=print)
+    elif args.command == "restart":
+        runner.restart(service, timeout=settings.wait_timeout)
+    elif args.command == "build":
+        progress.echo(f"images: app built on {settings.images.python}")
+        runner.build()
+    return 0
+
+
+def print_table(header: list[str], rows: list[tuple[str, ...]]) -> None:
+    """Print rows in aligned columns."""
+    if not rows:
+        print("nothing exists for this project")
+        return
+    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows, strict=False)]
+    for row in [tuple(header), *rows]:
+        print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())

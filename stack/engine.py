@@ -1,0 +1,133 @@
+"""Talking to the Docker engine: connecting, pulling and building, with errors a user can act on."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import platform
+from collections import deque
+from pathlib import Path
+
+import docker
+from docker.errors import APIError, DockerException, ImageNotFound
+from docker.models.images import Image
+from docker.utils.build import exclude_paths
+
+from .errors import StackError
+from .progress import Progress
+from .spec import LABEL_CONTEXT_HASH, LABEL_PROJECT, LABEL_ROLE, BuildSpec
+
+STANDIN_FIX = (
+    "without Docker Hub, build the local stand-ins (bash scripts/standin-images.sh) "
+    "and run with --images standin (or APL_IMAGES=standin)"
+)
+REGISTRY_DOWN = ("no such host", "dial tcp", "i/o timeout", "tls handshake", "connection refused", "lookup ")
+
+
+def connect(timeout: int = 30) -> docker.DockerClient:
+    """A client for the engine that DOCKER_HOST (or the local socket) names, checked to answer."""
+    where = os.environ.get("DOCKER_HOST") or "the local socket"
+    try:
+        client = docker.from_env(timeout=timeout)
+        client.ping()
+    except DockerException as error:
+        raise StackError(
+            f"the Docker engine at {where} does not answer ({_first_line(error)})",
+            "start Docker (on a Debian host, as root: bash scripts/docker-engine.sh) or fix DOCKER_HOST",
+        ) from None
+    return client
+
+
+def ensure_image(client: docker.DockerClient, name: str, progress: Progress) -> Image:
+    """The local image ``name``, pulled first if it is missing."""
+    try:
+        return client.images.get(name)
+    except ImageNotFound:
+        pass
+    progress.update("Image", name, "Pulling")
+    repository, _, tag = name.rpartition(":") if ":" in name.split("/")[-1] else (name, "", "latest")
+    try:
+        for event in client.api.pull(repository, tag=tag, stream=True, decode=True):
+            if "error" in event:
+                raise APIError(event["error"])
+    except APIError as error:
+        progress.update("Image", name, "Failed")
+        raise pull_error(name, str(error.explanation or error)) from None
+    progress.update("Image", name, "Pulled")
+    return client.images.get(name)
+
+
+def pull_error(name: str, message: str) -> StackError:
+    """Explain a failed pull by its likely cause."""
+    lowered = message.lower()
+    if "no matching manifest" in lowered:
+        return StackError(
+            f"{name} has no image for this machine ({platform.machine()}): {_first_line(message)}",
+            "choose another DB image (e.g. --db-image mariadb:10.11) or " + STANDIN_FIX,
+        )
+    if any(marker in lowered for marker in REGISTRY_DOWN):
+        return StackError(f"cannot pull {name}: no container registry answers", STANDIN_FIX)
+    return StackError(f"cannot pull {name}: {_first_line(message)}", "check the image name and your registry login")
+
+
+def context_hash(build: BuildSpec) -> str:
+    """Fingerprint of what the build sends to the engine, so an unchanged app is not rebuilt."""
+    root = build.context
+    ignore = root / ".dockerignore"
+    patterns = [p for p in ignore.read_text().splitlines() if p and not p.startswith("#")] if ignore.exists() else []
+    digest = hashlib.sha256(repr(sorted(build.args.items())).encode())
+    for relative in sorted(exclude_paths(str(root), patterns, dockerfile=build.dockerfile)):
+        path = root / relative
+        digest.update(relative.encode() + b"\0")
+        if path.is_file():
+            digest.update(oct(path.stat().st_mode & 0o777).encode() + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def current_build(client: docker.DockerClient, build: BuildSpec, fingerprint: str) -> Image | None:
+    """The image already built from exactly this context, if there is one."""
+    try:
+        image = client.images.get(build.tag)
+    except ImageNotFound:
+        return None
+    return image if (image.labels or {}).get(LABEL_CONTEXT_HASH) == fingerprint else None
+
+
+def build_image(
+    client: docker.DockerClient, build: BuildSpec, project: str, fingerprint: str, progress: Progress
+) -> Image:
+    """Build the app image, streaming the engine's output; a failure names the failing step."""
+    progress.update("Image", build.tag, "Building")
+    labels = {LABEL_PROJECT: project, LABEL_ROLE: "image", LABEL_CONTEXT_HASH: fingerprint}
+    step, recent = "", deque(maxlen=12)
+    stream = client.api.build(
+        path=str(build.context),
+        dockerfile=build.dockerfile,
+        tag=build.tag,
+        buildargs=dict(build.args),
+        labels=labels,
+        rm=True,
+        forcerm=True,  # no stopped containers left behind by a failed step
+        decode=True,
+    )
+    for chunk in stream:
+        for line in chunk.get("stream", "").splitlines():
+            if line.startswith("Step "):
+                step = line
+            if line.strip():
+                recent.append(line)
+                progress.echo(f"   {line}")
+        if "error" in chunk:
+            progress.update("Image", build.tag, "Failed")
+            raise StackError(
+                f"building {build.tag} failed at {step or 'the start'}: {_first_line(chunk['error'])}",
+                f"fix the step in {Path(build.context, build.dockerfile)} and run the command again",
+                details="\n".join(recent),
+            )
+    progress.update("Image", build.tag, "Built")
+    return client.images.get(build.tag)
+
+
+def _first_line(error: object) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__

@@ -1,0 +1,60 @@
+"""Progress lines in the manner of Docker Compose: one line per resource and state.
+
+On a terminal the block of lines is redrawn in place as states change; elsewhere (CI, a
+pipe) every change is a new plain line, so logs read top to bottom.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from typing import TextIO
+
+DONE = {"Created", "Started", "Running", "Healthy", "Removed", "Up to date", "Built", "Pulled", "Stopped"}
+FAILED = {"Error", "Failed", "Unhealthy", "Exited"}
+
+
+class Progress:
+    """Report state changes of the stack's resources."""
+
+    def __init__(self, stream: TextIO | None = None, quiet: bool = False, tty: bool | None = None) -> None:
+        self.stream = stream or sys.stderr
+        self.quiet = quiet
+        self.tty = self.stream.isatty() if tty is None else tty
+        self._states: dict[str, str] = {}
+        self._drawn = 0
+        self._lock = threading.Lock()
+
+    def update(self, kind: str, name: str, state: str) -> None:
+        """Record that resource ``kind name`` is now in ``state``."""
+        if self.quiet:
+            return
+        key = f"{kind} {name}"
+        with self._lock:
+            self._states[key] = state
+            if self.tty:
+                self._redraw()
+            else:
+                self.stream.write(self._line(key, state) + "\n")
+            self.stream.flush()
+
+    def echo(self, text: str) -> None:
+        """Print free text (build output) below the block, which then starts anew."""
+        if self.quiet:
+            return
+        with self._lock:
+            self.stream.write(text.rstrip("\n") + "\n")
+            self.stream.flush()
+            self._states.clear()
+            self._drawn = 0
+
+    def _redraw(self) -> None:
+        if self._drawn:
+            self.stream.write(f"\x1b[{self._drawn}F")
+        for key, state in self._states.items():
+            self.stream.write("\x1b[2K" + self._line(key, state) + "\n")
+        self._drawn = len(self._states)
+
+    def _line(self, key: str, state: str) -> str:
+        mark = "✔" if state in DONE else "✘" if state in FAILED else "⠿"
+        return f" {mark} {key:<32} {state}"

@@ -1,0 +1,382 @@
+"""How the stack runs: engine calls that make the resources in a StackSpec real.
+
+Every resource is found by its ownership labels. ``up`` changes only what differs from the
+spec and, when it fails or is interrupted, removes what it created in that run.
+"""
+
+from __future__ import annotations
+
+import errno
+import signal
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import docker
+import requests
+from docker.errors import APIError, NotFound
+from docker.models.containers import Container
+
+from . import engine
+from .errors import StackError
+from .progress import Progress
+from .spec import LABEL_CONFIG_HASH, LABEL_PROJECT, LABEL_ROLE, ResourceSpec, ServiceSpec, StackSpec
+from .waiting import WaitTimeout, wait_for
+
+STOP_TIMEOUT = 10
+LOG_TAIL = 15
+
+
+class Runner:
+    """Apply a StackSpec to an engine."""
+
+    def __init__(self, client: docker.DockerClient, spec: StackSpec, progress: Progress) -> None:
+        self.client = client
+        self.spec = spec
+        self.progress = progress
+
+    # -- finding what exists -------------------------------------------------------------
+
+    def _filters(self, role: str | None = None) -> dict[str, list[str]]:
+        wanted = [f"{LABEL_PROJECT}={self.spec.project}"]
+        if role:
+            wanted.append(f"{LABEL_ROLE}={role}")
+        return {"label": wanted}
+
+    def container(self, role: str) -> Container | None:
+        """The project's container for ``role``, if it exists."""
+        found = self.client.containers.list(all=True, filters=self._filters(role))
+        return found[0] if found else None
+
+    # -- up ------------------------------------------------------------------------------
+
+    def up(self, build: bool = True, timeout: float = 120) -> None:
+        """Bring the stack to its spec and wait until the app answers through its published port."""
+        undo: list[Callable[[], None]] = []
+        try:
+            self._check_port()
+            # Images first: a pull that cannot work should fail before anything is created.
+            db_image = engine.ensure_image(self.client, self.spec.db.image, self.progress)
+            self._ensure_resource("Network", self.spec.network, self.client.networks, undo)
+            self._ensure_resource("Volume", self.spec.volume, self.client.volumes, undo)
+            # The DB initialises while the app image builds and starts: the app waits for it.
+            db = self._ensure_container(self.spec.db, db_image.id, undo)
+            app_image = self._app_image(build)
+            app = self._ensure_container(self.spec.app, app_image.id, undo)
+            self._wait_ready(db, app, timeout)
+        except BaseException as error:
+            with _sigint_ignored():
+                for step in reversed(undo):
+                    _quietly(step)
+            if isinstance(error, KeyboardInterrupt):
+                raise StackError("interrupted; removed what this run had created", exit_code=130) from None
+            raise
+
+    def _check_port(self) -> None:
+        port = self.spec.app.ports[80]
+        app = self.container("app")
+        if app and app.status == "running" and _published_port(app) == port:
+            return
+        probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("0.0.0.0", port))
+        except OSError as error:
+            if error.errno != errno.EADDRINUSE:
+                raise
+            raise StackError(f"host port {port} is already taken by {self._port_holder(port)}", _PORT_FIX) from None
+        finally:
+            probe.close()
+
+    def _port_holder(self, port: int) -> str:
+        for other in self.client.containers.list():
+            if _published_port(other) == port:
+                return f"container {other.name}"
+        return "another process"
+
+    def _ensure_resource(self, kind: str, spec: ResourceSpec, collection, undo: list) -> None:  # noqa: ANN001
+        if collection.list(filters=self._filters(spec.labels[LABEL_ROLE])):
+            self.progress.update(kind, spec.name, "Up to date")
+            return
+        if any(item.name == spec.name for item in collection.list(filters={"name": spec.name})):
+            raise _not_ours(kind.lower(), spec.name, self.spec.project)
+        self.progress.update(kind, spec.name, "Creating")
+        made = collection.create(spec.name, labels=dict(spec.labels))
+        undo.append(made.remove)
+        self.progress.update(kind, spec.name, "Created")
+
+    def _app_image(self, build: bool):  # noqa: ANN202
+        spec = self.spec.app.build
+        assert spec is not None
+        fingerprint = engine.context_hash(spec)
+        image = engine.current_build(self.client, spec, fingerprint)
+        if image:
+            self.progress.update("Image", spec.tag, "Up to date")
+            return image
+        if not build:
+            try:
+                return self.client.images.get(spec.tag)
+            except docker.errors.ImageNotFound:
+                raise StackError(f"image {spec.tag} does not exist and --no-build was given", _BUILD_FIX) from None
+        engine.ensure_image(self.client, spec.args["PYTHON_IMAGE"], self.progress)
+        return engine.build_image(self.client, spec, self.spec.project, fingerprint, self.progress)
+
+    def _ensure_container(self, service: ServiceSpec, image_id: str, undo: list) -> Container:
+        name = service.container_name
+        wanted = service.config_hash(image_id)
+        current = self.container(service.role)
+        if current and current.labels.get(LABEL_CONFIG_HASH) == wanted:
+            if current.status != "running":
+                self.progress.update("Container", name, "Starting")
+                self._start(current)
+                self.progress.update("Container", name, "Started")
+            else:
+                self.progress.update("Container", name, "Running")
+            return current
+        if current:
+            self.progress.update("Container", name, "Recreating")
+            self._stop_remove(current)
+        elif self._name_taken(name):
+            raise _not_ours("container", name, self.spec.project)
+        self.progress.update("Container", name, "Creating")
+        created = self.client.containers.create(**self._create_args(service, wanted))
+        undo.append(lambda: self._stop_remove(created))
+        self._start(created)
+        self.progress.update("Container", name, "Started")
+        return created
+
+    def _create_args(self, service: ServiceSpec, config_hash: str) -> dict:
+        health = service.healthcheck
+        return {
+            "image": service.image,
+            "name": service.container_name,
+            "environment": dict(service.environment),
+            "labels": {**service.labels, LABEL_CONFIG_HASH: config_hash},
+            "network": service.network,
+            "networking_config": {
+                service.network: self.client.api.create_endpoint_config(aliases=list(service.aliases) or None)
+            },
+            "ports": {f"{inner}/tcp": outer for inner, outer in service.ports.items()},
+            "mounts": [
+                docker.types.Mount(m.target, m.source, type=m.kind, read_only=m.read_only) for m in service.mounts
+            ],
+            "healthcheck": health
+            and {
+                "test": ["CMD-SHELL", health.shell_command],
+                "interval": int(health.interval * 1e9),
+                "timeout": int(health.timeout * 1e9),
+                "retries": health.retries,
+                "start_period": int(health.start_period * 1e9),
+            },
+            "restart_policy": {"Name": service.restart},
+            "detach": True,
+        }
+
+    def _start(self, container: Container) -> None:
+        try:
+            container.start()
+        except APIError as error:
+            text = str(error.explanation or error)
+            if "port is already allocated" in text or "address already in use" in text:
+                raise StackError(f"host port {self.spec.app.ports[80]} is already taken", _PORT_FIX) from None
+            raise
+
+    def _name_taken(self, name: str) -> bool:
+        try:
+            self.client.containers.get(name)
+        except NotFound:
+            return False
+        return True
+
+    def _wait_ready(self, db: Container, app: Container, timeout: float) -> None:
+        url = f"http://127.0.0.1:{self.spec.app.ports[80]}/readyz"
+
+        def ready() -> bool:
+            for container in (db, app):
+                container.reload()
+                if container.status in ("exited", "dead") or container.attrs.get("RestartCount", 0):
+                    raise self._crashed(container)
+            try:
+                return requests.get(url, timeout=2).status_code == 200
+            except requests.RequestException:
+                return False
+
+        self.progress.update("Container", app.name, "Waiting")
+        try:
+            wait_for(ready, timeout=timeout, interval=0.05)
+        except WaitTimeout:
+            raise self._not_ready(db, app, timeout) from None
+        for container in (db, app):
+            self.progress.update("Container", container.name, "Healthy")
+
+    def _crashed(self, container: Container) -> StackError:
+        code = container.attrs["State"].get("ExitCode")
+        return StackError(
+            f"container {container.name} stopped during start-up (exit code {code})",
+            "read its last log lines below, fix the cause, and run the command again",
+            details=_tail(container),
+        )
+
+    def _not_ready(self, db: Container, app: Container, timeout: float) -> StackError:
+        if not self.db_answers(db):
+            return StackError(
+                f"the database in container {db.name} did not accept a TCP query within {timeout:g}s",
+                "read its log lines below; if its volume was made with other credentials, "
+                "run `python orchestrate.py down --volumes` first",
+                details=_tail(db),
+            )
+        return StackError(
+            f"the app did not become ready at {self.spec.url}/readyz within {timeout:g}s",
+            "read its log lines below",
+            details=_tail(app),
+        )
+
+    def db_answers(self, db: Container) -> bool:
+        """Whether the DB container accepts a TCP query (from inside, so the port stays unpublished)."""
+        health = self.spec.db.healthcheck
+        assert health is not None
+        try:
+            result = db.exec_run(["sh", "-c", health.shell_command])
+        except APIError:
+            return False
+        return result.exit_code == 0
+
+    def _stop_remove(self, container: Container) -> None:
+        try:
+            container.stop(timeout=STOP_TIMEOUT)
+            container.remove(v=False)
+        except NotFound:
+            pass
+
+    # -- the rest of the life cycle -----------------------------------------------------
+
+    def down(self, volumes: bool = False, images: bool = False) -> None:
+        """Remove the containers and the network; the volume and image only when asked."""
+        for container in self.client.containers.list(all=True, filters=self._filters()):
+            self.progress.update("Container", container.name, "Removing")
+            self._stop_remove(container)
+            self.progress.update("Container", container.name, "Removed")
+        kinds = [("Network", self.client.networks)]
+        kinds += [("Volume", self.client.volumes)] if volumes else []
+        for kind, collection in kinds:
+            for item in collection.list(filters=self._filters()):
+                item.remove()
+                self.progress.update(kind, item.name, "Removed")
+        if images:
+            for image in self.client.images.list(filters=self._filters("image")):
+                self.client.images.remove(image.id, force=True)
+                self.progress.update("Image", image.tags[0] if image.tags else image.short_id, "Removed")
+
+    def restart(self, role: str | None, timeout: float) -> None:
+        """Restart one service or both, then wait until the app is ready again."""
+        roles = [role] if role else ["db", "app"]
+        containers = {r: self._existing(r) for r in ("db", "app")}
+        for r in roles:
+            self.progress.update("Container", containers[r].name, "Restarting")
+            containers[r].restart(timeout=STOP_TIMEOUT)
+            self.progress.update("Container", containers[r].name, "Started")
+        self._wait_ready(containers["db"], containers["app"], timeout)
+
+    def build(self) -> None:
+        """Build the app image even if its context is unchanged (the layer cache still applies)."""
+        spec = self.spec.app.build
+        assert spec is not None
+        engine.ensure_image(self.client, spec.args["PYTHON_IMAGE"], self.progress)
+        engine.build_image(self.client, spec, self.spec.project, engine.context_hash(spec), self.progress)
+
+    def status(self) -> list[tuple[str, str, str, str, str]]:
+        """Rows of (resource, state, health, ports, image) for everything the project owns."""
+        rows = [(f"network {n.name}", "created", "", "", "") for n in self.client.networks.list(filters=self._filters())]
+        rows += [(f"volume {v.name}", "created", "", "", "") for v in self.client.volumes.list(filters=self._filters())]
+        for container in self.client.containers.list(all=True, filters=self._filters()):
+            state = container.attrs["State"]
+            restarts = container.attrs.get("RestartCount", 0)
+            described = state["Status"] + (f", exit code {state['ExitCode']}" if state["Status"] == "exited" else "")
+            described += f", restarted {restarts}x" if restarts else ""
+            health = (state.get("Health") or {}).get("Status", "")
+            port = _published_port(container)
+            ports = f"0.0.0.0:{port}->80/tcp" if port else ""
+            image = container.attrs["Config"]["Image"]
+            rows.append((f"container {container.name}", described, health, ports, image))
+        return rows
+
+    def logs(self, role: str | None, follow: bool, write: Callable[[str], None]) -> None:
+        """Write service-prefixed log lines; with ``follow``, keep writing until interrupted."""
+        containers = [self._existing(r) for r in ([role] if role else ["db", "app"])]
+        width = max(len(c.name) for c in containers)
+
+        def pump(container: Container) -> None:
+            buffered = b""
+            for chunk in container.logs(stream=True, follow=follow):
+                buffered += chunk
+                *lines, buffered = buffered.split(b"\n")
+                for line in lines:
+                    write(f"{container.name:<{width}} | {line.decode(errors='replace')}")
+            if buffered:
+                write(f"{container.name:<{width}} | {buffered.decode(errors='replace')}")
+
+        if not follow:
+            for container in containers:
+                pump(container)
+            return
+        threads = [threading.Thread(target=pump, args=(c,), daemon=True) for c in containers]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            while thread.is_alive():
+                thread.join(timeout=0.5)
+
+    def _existing(self, role: str) -> Container:
+        container = self.container(role)
+        if container is None:
+            raise StackError(f"the {role} container of project {self.spec.project} does not exist", _UP_FIX)
+        return container
+
+
+_PORT_FIX = "stop whatever holds it, or choose another port with --port N (or APL_PORT)"
+_BUILD_FIX = "run without --no-build, or build it first with `python orchestrate.py build`"
+_UP_FIX = "start the stack with `python orchestrate.py up`"
+
+
+def _not_ours(kind: str, name: str, project: str) -> StackError:
+    return StackError(
+        f"a {kind} named {name} already exists and does not belong to project {project}",
+        f"remove it (docker {kind} rm {name}) or choose another project with --project NAME",
+    )
+
+
+def _published_port(container: Container) -> int | None:
+    bindings = (container.attrs.get("HostConfig") or {}).get("PortBindings") or {}
+    for binding in bindings.get("80/tcp") or []:
+        return int(binding["HostPort"])
+    return None
+
+
+def _tail(container: Container) -> str:
+    try:
+        lines = container.logs(tail=LOG_TAIL).decode(errors="replace").rstrip().splitlines()
+    except APIError:
+        return ""
+    return "\n".join(f"  {container.name} | {line}" for line in lines)
+
+
+def _quietly(step: Callable[[], None]) -> None:
+    try:
+        step()
+    except APIError:
+        pass
+
+
+@contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """Let cleanup finish even if Ctrl-C is pressed again."""
+    try:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)

@@ -1,0 +1,69 @@
+"""Settings, read once at the edge: command-line flags first, then the environment, then defaults."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from .credentials import Credentials, load_credentials
+from .errors import StackError
+from .images import IMAGE_SETS, ImageSet, resolve_images
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything that varies between one stack and another."""
+
+    project: str
+    port: int
+    images: ImageSet
+    credentials: Credentials
+    root: Path = REPO_ROOT
+    wait_timeout: float = 120.0
+
+
+def read_settings(
+    env: Mapping[str, str],
+    *,
+    project: str | None = None,
+    port: int | None = None,
+    images: str | None = None,
+    db_image: str | None = None,
+    python_image: str | None = None,
+    wait_timeout: float | None = None,
+    root: Path = REPO_ROOT,
+) -> Settings:
+    """Combine flags (the keyword arguments) with ``env`` and validate the result."""
+    project = project or env.get("APL_PROJECT") or "apl"
+    if not PROJECT_NAME.match(project):
+        raise StackError(
+            f"invalid project name {project!r}",
+            "use 1-40 lowercase letters, digits, '-' or '_', starting with a letter or digit",
+        )
+    port = port if port is not None else _int(env, "APL_PORT", 8080)
+    if not 1 <= port <= 65535:
+        raise StackError(f"invalid port {port}", "choose a host port between 1 and 65535")
+    choice = images or env.get("APL_IMAGES") or "official"
+    if choice not in IMAGE_SETS:
+        raise StackError(f"unknown image set {choice!r}", f"use one of: {', '.join(IMAGE_SETS)}")
+    image_set = resolve_images(
+        choice, db=db_image or env.get("APL_DB_IMAGE"), python=python_image or env.get("APL_PYTHON_IMAGE")
+    )
+    timeout = wait_timeout if wait_timeout is not None else float(_int(env, "APL_WAIT_TIMEOUT", 120))
+    credentials = load_credentials(env, root / ".apl" / f"{project}.env")
+    return Settings(project, port, image_set, credentials, root, timeout)
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise StackError(f"{name}={raw!r} is not a whole number", f"set {name} to a number or unset it") from None

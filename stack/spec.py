@@ -1,0 +1,173 @@
+"""What runs: the stack described as data. How it runs lives in ``runner``.
+
+Everything here is plain values, so the same description can be started by the runner, or
+rendered as docker commands, a Compose file or Kubernetes manifests.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from .settings import Settings
+
+DEFAULT_PROJECT = "apl"
+LABEL_PROJECT = "com.apl.project"
+LABEL_ROLE = "com.apl.role"
+LABEL_CONFIG_HASH = "com.apl.config-hash"
+LABEL_CONTEXT_HASH = "com.apl.context-hash"
+DB_ALIAS = "mysql"  # the name the app reaches the DB by, as in the lesson
+DB_DATA_DIR = "/var/lib/mysql"
+INIT_DIR = "/docker-entrypoint-initdb.d"
+
+# Proves a TCP connection and a query, as the app would make, with the client both images ship.
+DB_HEALTH_COMMAND = 'MYSQL_PWD="$MYSQL_ROOT_PASSWORD" mysql --protocol=TCP -h127.0.0.1 -uroot -e "SELECT 1" >/dev/null'
+
+
+@dataclass(frozen=True)
+class Healthcheck:
+    """A container health probe; times in seconds."""
+
+    shell_command: str
+    interval: float = 5
+    timeout: float = 3
+    retries: int = 5
+    start_period: float = 60
+
+
+@dataclass(frozen=True)
+class Mount:
+    """A named volume or a host directory mounted into a container."""
+
+    source: str
+    target: str
+    kind: str = "volume"  # or "bind"
+    read_only: bool = False
+
+
+@dataclass(frozen=True)
+class BuildSpec:
+    """How the app image is built from this repository."""
+
+    context: Path
+    tag: str
+    dockerfile: str = "Dockerfile"
+    args: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """One container: its image, settings and place on the network."""
+
+    role: str
+    container_name: str
+    image: str
+    network: str
+    environment: Mapping[str, str]
+    labels: Mapping[str, str]
+    aliases: tuple[str, ...] = ()
+    ports: Mapping[int, int] = field(default_factory=dict)  # container port -> host port
+    mounts: tuple[Mount, ...] = ()
+    healthcheck: Healthcheck | None = None
+    build: BuildSpec | None = None
+    restart: str = "unless-stopped"
+
+    def config_hash(self, image_id: str) -> str:
+        """Fingerprint of everything that, when changed, means the container must be recreated."""
+        body = asdict(self)
+        body["build"] = None  # the build's effect shows in image_id
+        body["image_id"] = image_id
+        return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class ResourceSpec:
+    """A network or a volume."""
+
+    name: str
+    labels: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class StackSpec:
+    """The whole stack: a network, a volume, the DB and the app."""
+
+    project: str
+    network: ResourceSpec
+    volume: ResourceSpec
+    db: ServiceSpec
+    app: ServiceSpec
+
+    @property
+    def services(self) -> tuple[ServiceSpec, ServiceSpec]:
+        """The containers in start order."""
+        return (self.db, self.app)
+
+    def service(self, role: str) -> ServiceSpec:
+        """The service named ``role`` ("db" or "app")."""
+        for service in self.services:
+            if service.role == role:
+                return service
+        raise KeyError(role)
+
+    @property
+    def url(self) -> str:
+        """Where the app answers on this host."""
+        return f"http://localhost:{self.app.ports[80]}"
+
+
+def resource_name(project: str, base: str) -> str:
+    """The default project keeps the lesson's names; any other prefixes them with its own."""
+    return base if project == DEFAULT_PROJECT else f"{project}-{base}"
+
+
+def labels(project: str, role: str) -> dict[str, str]:
+    """Ownership labels, as Compose puts them: commands find resources by these, not by name."""
+    return {LABEL_PROJECT: project, LABEL_ROLE: role}
+
+
+def build_spec(settings: Settings) -> StackSpec:
+    """Describe the stack for ``settings``."""
+    project, creds = settings.project, settings.credentials
+    network = ResourceSpec(resource_name(project, "apl-net"), labels(project, "network"))
+    volume = ResourceSpec(resource_name(project, "apl-mysql-data"), labels(project, "volume"))
+
+    db_env = {"MYSQL_ROOT_PASSWORD": creds.root_password, "MYSQL_DATABASE": creds.database}
+    if not creds.user_is_root:
+        db_env |= {"MYSQL_USER": creds.user, "MYSQL_PASSWORD": creds.password}
+    db = ServiceSpec(
+        role="db",
+        container_name=resource_name(project, "mysql"),
+        image=settings.images.db,
+        network=network.name,
+        environment=db_env,
+        labels=labels(project, "db"),
+        aliases=(DB_ALIAS,),
+        mounts=(
+            Mount(volume.name, DB_DATA_DIR),
+            Mount(str(settings.root / "db"), INIT_DIR, kind="bind", read_only=True),
+        ),
+        healthcheck=Healthcheck(DB_HEALTH_COMMAND),
+    )
+
+    app_image = f"{resource_name(project, 'apl-app')}:latest"
+    app = ServiceSpec(
+        role="app",
+        container_name=resource_name(project, "apl-app"),
+        image=app_image,
+        network=network.name,
+        environment={
+            "MYSQL_HOST": DB_ALIAS,
+            "MYSQL_PORT": "3306",
+            "MYSQL_USER": creds.user,
+            "MYSQL_PASSWORD": creds.password,
+            "MYSQL_DATABASE": creds.database,
+        },
+        labels=labels(project, "app"),
+        ports={80: settings.port},
+        build=BuildSpec(settings.root, app_image, args={"PYTHON_IMAGE": settings.images.python}),
+    )
+    return StackSpec(project, network, volume, db, app)

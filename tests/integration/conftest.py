@@ -1,0 +1,47 @@
+"""Fixtures for the integration tests: a session-wide stack and per-test projects."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import docker
+import pytest
+
+from .support import SESSION_PROJECT, Orchestrate, Stack, free_port, remove_project, run_orchestrate
+
+
+@pytest.fixture(scope="session")
+def docker_client() -> Iterator[docker.DockerClient]:
+    client = docker.from_env()
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def orchestrate() -> Orchestrate:
+    return run_orchestrate
+
+
+@pytest.fixture
+def project(request: pytest.FixtureRequest, docker_client: docker.DockerClient) -> Iterator[str]:
+    """A fresh project name for one test, removed with everything it owns afterwards."""
+    slug = re.sub(r"[^a-z0-9]+", "-", request.node.name.removeprefix("test_").lower())
+    name = f"apltest-{slug}"[:40].rstrip("-")
+    remove_project(docker_client, name)
+    yield name
+    remove_project(docker_client, name)
+
+
+@pytest.fixture(scope="session")
+def stack(docker_client: docker.DockerClient) -> Iterator[Stack]:
+    """The stack, brought up once for the session and torn down even when tests fail."""
+    remove_project(docker_client, SESSION_PROJECT)  # leftovers of an interrupted earlier run
+    running = Stack(SESSION_PROJECT, free_port())
+    try:
+        result = run_orchestrate("--project", running.project, "--port", str(running.port), "up")
+        assert result.returncode == 0, f"up failed:\n{result.stdout}\n{result.stderr}"
+        yield running
+    finally:
+        run_orchestrate("--project", running.project, "down", "--volumes", "--rmi")
+        remove_project(docker_client, running.project)

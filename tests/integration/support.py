@@ -1,0 +1,98 @@
+"""Helpers for tests that drive the real stack through orchestrate.py and its published port.
+
+Every project these tests create has a name starting with ``apltest`` and is removed by label
+afterwards, even when a test fails, so a stack the user runs is never touched.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import docker
+
+from stack.images import resolve_images
+from stack.spec import LABEL_PROJECT
+
+REPO = Path(__file__).resolve().parents[2]
+SESSION_PROJECT = "apltest"
+
+Orchestrate = Callable[..., subprocess.CompletedProcess]
+
+
+@dataclass(frozen=True)
+class Stack:
+    """A running test stack."""
+
+    project: str
+    port: int
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def name(self, base: str) -> str:
+        """A resource's name in this project (see stack.spec.resource_name)."""
+        return f"{self.project}-{base}"
+
+
+def free_port() -> int:
+    """A host port nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def python_image() -> str:
+    """The Python image the settings select (stand-in or official), for probe containers."""
+    return resolve_images(os.environ.get("APL_IMAGES", "official"), python=os.environ.get("APL_PYTHON_IMAGE")).python
+
+
+def run_orchestrate(*args: str, env: dict[str, str] | None = None, script: Path = REPO / "orchestrate.py",
+                    timeout: float = 600) -> subprocess.CompletedProcess:
+    """Run the real command line, as a user would."""
+    return subprocess.run(
+        [sys.executable, str(script), *args],
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def owned(client: docker.DockerClient, project: str) -> dict[str, list[str]]:
+    """Names of everything carrying the project's label, by kind."""
+    filters = {"label": f"{LABEL_PROJECT}={project}"}
+    return {
+        "containers": [c.name for c in client.containers.list(all=True, filters=filters)],
+        "networks": [n.name for n in client.networks.list(filters=filters)],
+        "volumes": [v.name for v in client.volumes.list(filters=filters)],
+        "images": [i.short_id for i in client.images.list(filters=filters)],
+    }
+
+
+def remove_project(client: docker.DockerClient, project: str, root: Path = REPO) -> None:
+    """Remove every resource of ``project`` and its credentials file, ignoring what is already gone."""
+    filters = {"label": f"{LABEL_PROJECT}={project}"}
+    for container in client.containers.list(all=True, filters=filters):
+        _ignore_gone(lambda c=container: c.remove(force=True, v=True))
+    for network in client.networks.list(filters=filters):
+        _ignore_gone(network.remove)
+    for volume in client.volumes.list(filters=filters):
+        _ignore_gone(lambda v=volume: v.remove(force=True))
+    for image in client.images.list(filters=filters):
+        _ignore_gone(lambda i=image: client.images.remove(i.id, force=True))
+    (root / ".apl" / f"{project}.env").unlink(missing_ok=True)
+
+
+def _ignore_gone(action: Callable[[], object]) -> None:
+    try:
+        action()
+    except docker.errors.APIError:
+        pass

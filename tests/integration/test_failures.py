@@ -1,0 +1,142 @@
+"""Each failure `up` must explain in a line or two, provoked for real, leaving nothing behind."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import docker
+import pytest
+
+from stack.images import resolve_images
+from stack.waiting import wait_for
+
+from .support import REPO, Orchestrate, Stack, free_port, owned
+
+pytestmark = pytest.mark.integration
+
+NOTHING = {"containers": [], "networks": [], "volumes": []}
+
+
+def debris(client: docker.DockerClient, project: str) -> dict[str, list[str]]:
+    """What the project still owns, but for images: a fully built image is reusable cache, not debris."""
+    left = owned(client, project)
+    del left["images"]
+    return left
+
+
+def error_lines(result: subprocess.CompletedProcess) -> list[str]:
+    """The lines after 'error:' up to the fix (log excerpts may follow)."""
+    lines = result.stderr.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("error: "))
+    return lines[start : start + 2]
+
+
+def test_port_held_by_a_host_process(orchestrate: Orchestrate, project: str, docker_client) -> None:
+    with socket.socket() as holder:
+        holder.bind(("0.0.0.0", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        result = orchestrate("--project", project, "--port", str(port), "up")
+    assert result.returncode == 1
+    problem, fix = error_lines(result)
+    assert problem == f"error: host port {port} is already taken by another process"
+    assert "--port" in fix
+    assert debris(docker_client, project) == NOTHING
+
+
+def test_port_held_by_another_stacks_container(
+    orchestrate: Orchestrate, project: str, stack: Stack, docker_client
+) -> None:
+    result = orchestrate("--project", project, "--port", str(stack.port), "up")
+    assert result.returncode == 1
+    assert error_lines(result)[0] == (
+        f"error: host port {stack.port} is already taken by container {stack.name('apl-app')}"
+    )
+    assert debris(docker_client, project) == NOTHING
+
+
+def test_engine_that_does_not_answer(orchestrate: Orchestrate, project: str) -> None:
+    closed = free_port()
+    result = orchestrate("--project", project, "status", env={"DOCKER_HOST": f"tcp://127.0.0.1:{closed}"})
+    assert result.returncode == 1
+    problem, fix = error_lines(result)
+    assert problem.startswith(f"error: the Docker engine at tcp://127.0.0.1:{closed} does not answer")
+    assert "scripts/docker-engine.sh" in fix
+
+
+def test_image_that_cannot_be_pulled(orchestrate: Orchestrate, project: str, docker_client) -> None:
+    result = orchestrate("--project", project, "--port", str(free_port()), "--db-image", "apltest/absent:1", "up")
+    assert result.returncode == 1
+    assert error_lines(result)[0].startswith("error: cannot pull apltest/absent:1")
+    assert debris(docker_client, project) == NOTHING
+
+
+@pytest.fixture
+def never_ready_image(docker_client: docker.DockerClient, tmp_path: Path) -> Iterator[str]:
+    """The configured DB image with an entrypoint that runs but never serves."""
+    db_image = resolve_images(os.environ.get("APL_IMAGES", "official"), db=os.environ.get("APL_DB_IMAGE")).db
+    tag = "apltest/never-ready:1"
+    (tmp_path / "Dockerfile").write_text(
+        f"FROM {db_image}\n"
+        # Exits at once on SIGTERM, so cleanup does not wait out the stop timeout.
+        "ENTRYPOINT [\"sh\", \"-c\", \"trap 'exit 0' TERM; while :; do sleep 1 & wait $!; done\"]\n"
+    )
+    docker_client.images.build(path=str(tmp_path), tag=tag, rm=True)
+    yield tag
+    docker_client.images.remove(tag, force=True)
+
+
+def test_db_that_never_gets_ready(orchestrate: Orchestrate, project: str, never_ready_image: str, docker_client) -> None:
+    result = orchestrate(
+        "--project", project, "--port", str(free_port()), "--db-image", never_ready_image, "--timeout", "3", "up"
+    )
+    assert result.returncode == 1
+    problem, fix = error_lines(result)
+    assert problem == f"error: the database in container {project}-mysql did not accept a TCP query within 3s"
+    assert "log lines" in fix
+    assert debris(docker_client, project) == NOTHING
+
+
+def test_build_error_names_the_failing_step(
+    orchestrate: Orchestrate, project: str, tmp_path: Path, docker_client
+) -> None:
+    copy = tmp_path / "repo"
+    shutil.copytree(REPO, copy, ignore=shutil.ignore_patterns(".git", ".apl", "__pycache__", ".*_cache"))
+    dockerfile = copy / "Dockerfile"
+    dockerfile.write_text(dockerfile.read_text() + "\nRUN echo this step is broken && exit 3\n")
+    containers_before = {c.id for c in docker_client.containers.list(all=True)}
+    result = orchestrate(
+        "--project", project, "--port", str(free_port()), "up", script=copy / "orchestrate.py"
+    )
+    assert result.returncode == 1
+    problem, _ = error_lines(result)
+    assert "failed at Step" in problem and "RUN echo this step is broken && exit 3" in problem
+    assert "returned a non-zero code: 3" in problem
+    assert debris(docker_client, project) == NOTHING
+    # The failed step's build container is removed too.
+    assert {c.id for c in docker_client.containers.list(all=True)} == containers_before
+
+
+def test_ctrl_c_during_up_removes_what_it_made(project: str, never_ready_image: str, docker_client) -> None:
+    process = subprocess.Popen(
+        [sys.executable, str(REPO / "orchestrate.py"), "--project", project, "--port", str(free_port()),
+         "--db-image", never_ready_image, "--timeout", "120", "up"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        # Interrupt once `up` is waiting: both containers then exist.
+        wait_for(lambda: len(owned(docker_client, project)["containers"]) == 2, timeout=120, interval=0.2)
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 130
+    assert "error: interrupted; removed what this run had created" in stderr
+    assert debris(docker_client, project) == NOTHING

@@ -1,0 +1,58 @@
+"""Seed section 4.1 for real: names resolve on the stack's network and nowhere else."""
+
+from __future__ import annotations
+
+import json
+
+import docker
+import pytest
+
+from .support import Stack, python_image
+
+pytestmark = pytest.mark.integration
+
+# Runs inside a probe container: resolve each name, and fetch the app's /healthz by name.
+PROBE = """
+import json, socket, sys, urllib.request
+found = {}
+for name in sys.argv[1:]:
+    try:
+        found[name] = socket.gethostbyname(name)
+    except OSError:
+        found[name] = None
+try:
+    status = urllib.request.urlopen(f"http://{sys.argv[2]}/healthz", timeout=5).status
+except OSError:
+    status = None
+print(json.dumps({"addresses": found, "app_status": status}))
+"""
+
+
+def probe(client: docker.DockerClient, network: str, *names: str) -> dict:
+    """What a throwaway container on ``network`` can resolve and reach."""
+    output = client.containers.run(
+        python_image(), ["python", "-c", PROBE, *names], network=network, remove=True, labels={"com.apl.test": "probe"}
+    )
+    return json.loads(output.decode().strip().splitlines()[-1])
+
+
+def test_a_container_on_the_stack_network_resolves_the_db_and_reaches_the_app(
+    docker_client: docker.DockerClient, stack: Stack
+) -> None:
+    result = probe(docker_client, stack.name("apl-net"), "mysql", stack.name("apl-app"))
+    assert result["addresses"]["mysql"] is not None
+    assert result["addresses"][stack.name("apl-app")] is not None
+    assert result["app_status"] == 200
+
+
+def test_a_container_on_the_default_bridge_resolves_neither(docker_client: docker.DockerClient, stack: Stack) -> None:
+    result = probe(docker_client, "bridge", "mysql", stack.name("apl-app"))
+    assert result["addresses"] == {"mysql": None, stack.name("apl-app"): None}
+    assert result["app_status"] is None
+
+
+def test_the_db_port_is_not_published(docker_client: docker.DockerClient, stack: Stack) -> None:
+    db = docker_client.containers.get(stack.name("mysql"))
+    assert db.attrs["HostConfig"]["PortBindings"] in ({}, None)
+    published = db.attrs["NetworkSettings"]["Ports"] or {}
+    assert all(not bindings for bindings in published.values())

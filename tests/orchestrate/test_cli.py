@@ -1,0 +1,56 @@
+"""The command line's own errors and progress output."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from stack.cli import parser
+from stack.progress import Progress
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.mark.parametrize(
+    "argv", [["up", "--bogus"], ["frobnicate"], ["logs", "nope"], ["up", "--port", "eighty"], []]
+)
+def test_a_wrong_command_line_is_one_error_line_and_a_pointer(argv: list[str], capsys) -> None:
+    with pytest.raises(SystemExit) as raised:
+        parser().parse_args(argv)
+    assert raised.value.code == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith("orchestrate.py") and ": error: " in lines[0]
+    assert lines[1].startswith("see: orchestrate.py")
+
+
+def test_shared_options_go_before_or_after_the_command() -> None:
+    assert parser().parse_args(["--port", "9000", "up"]).port == 9000
+    assert parser().parse_args(["up", "--port", "9000"]).port == 9000
+    assert parser().parse_args(["--port", "9000", "up", "--no-build"]).port == 9000
+
+
+def test_plain_progress_is_one_line_per_change() -> None:
+    out = io.StringIO()
+    progress = Progress(out, tty=False)
+    progress.update("Network", "apl-net", "Creating")
+    progress.update("Network", "apl-net", "Created")
+    assert [line.split() for line in out.getvalue().splitlines()] == [
+        ["⠿", "Network", "apl-net", "Creating"],
+        ["✔", "Network", "apl-net", "Created"],
+    ]
+
+
+def test_terminal_progress_redraws_in_place() -> None:
+    out = io.StringIO()
+    progress = Progress(out, tty=True)
+    progress.update("Container", "mysql", "Starting")
+    progress.update("Container", "mysql", "Started")
+    assert "\x1b[1F" in out.getvalue()  # moved back up over the first line
+
+
+def test_quiet_prints_nothing() -> None:
+    out = io.StringIO()
+    Progress(out, quiet=True).update("Container", "mysql", "Started")
+    assert out.getvalue() == ""

@@ -1,0 +1,57 @@
+"""Failure messages that cannot be provoked on this machine, and the build-context fingerprint."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from stack.engine import context_hash, pull_error
+from stack.spec import BuildSpec
+
+pytestmark = pytest.mark.unit
+
+
+def test_a_platform_without_the_image_gets_an_alternative() -> None:
+    # What the engine says on Apple silicon for mysql:5.7, which has no arm64 image.
+    error = pull_error("mysql:5.7", "no matching manifest for linux/arm64/v8 in the manifest list entries")
+    assert error.problem.startswith("mysql:5.7 has no image for this machine")
+    assert "--db-image" in error.fix and "--images standin" in error.fix
+
+
+def test_no_registry_points_to_the_standins() -> None:
+    error = pull_error("mysql:5.7", 'Get "https://registry-1.docker.io/v2/": dial tcp: lookup registry: no such host')
+    assert error.problem == "cannot pull mysql:5.7: no container registry answers"
+    assert "scripts/standin-images.sh" in error.fix
+
+
+def test_unknown_image_is_named() -> None:
+    error = pull_error("nope:1", "pull access denied for nope, repository does not exist")
+    assert error.problem.startswith("cannot pull nope:1: pull access denied")
+
+
+def make_context(root: Path) -> BuildSpec:
+    (root / "app").mkdir()
+    (root / "app" / "main.py").write_text("print('v1')\n")
+    (root / "tests").mkdir()
+    (root / "tests" / "test_x.py").write_text("")
+    (root / "Dockerfile").write_text("FROM scratch\n")
+    (root / ".dockerignore").write_text("tests\n")
+    return BuildSpec(root, "demo:latest", args={"PYTHON_IMAGE": "python:3.11-slim"})
+
+
+def test_context_fingerprint_changes_with_code_and_build_args(tmp_path: Path) -> None:
+    build = make_context(tmp_path)
+    before = context_hash(build)
+    assert context_hash(build) == before
+    (tmp_path / "app" / "main.py").write_text("print('v2')\n")
+    edited = context_hash(build)
+    assert edited != before
+    assert context_hash(BuildSpec(tmp_path, "demo:latest", args={"PYTHON_IMAGE": "other"})) != edited
+
+
+def test_context_fingerprint_ignores_what_dockerignore_excludes(tmp_path: Path) -> None:
+    build = make_context(tmp_path)
+    before = context_hash(build)
+    (tmp_path / "tests" / "test_x.py").write_text("assert True\n")
+    assert context_hash(build) == before
