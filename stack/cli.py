@@ -32,18 +32,23 @@ def parser() -> argparse.ArgumentParser:
     opt = {"default": argparse.SUPPRESS}
     shared.add_argument("--project", help="stack name; other than 'apl' prefixes every resource name", **opt)
     shared.add_argument("--port", type=int, help="host port for the app (default 8080)", **opt)
-    shared.add_argument("--images", choices=sorted(IMAGE_SETS), help="official (Docker Hub) or standin", **opt)
+    shared.add_argument(
+        "--images", choices=sorted(IMAGE_SETS), help="official (Docker Hub) or standin", **opt
+    )
     shared.add_argument("--db-image", help="DB image (default mysql:5.7)", **opt)
     shared.add_argument("--python-image", help="base image of the app (default python:3.11-slim)", **opt)
     shared.add_argument("--timeout", type=float, help="seconds to wait for readiness (default 120)", **opt)
     shared.add_argument("-q", "--quiet", action="store_true", help="print no progress", **opt)
 
     root = _Parser(
-        prog="orchestrate.py", description="Run the apl stack: MySQL and a Flask app on a Docker network.",
+        prog="orchestrate.py",
+        description="Run the apl stack: MySQL and a Flask app on a Docker network.",
         parents=[shared],
     )
     commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    up = commands.add_parser("up", parents=[shared], help="create or update the stack and wait until it answers")
+    up = commands.add_parser(
+        "up", parents=[shared], help="create or update the stack and wait until it answers"
+    )
     up.add_argument("--no-build", action="store_true", help="use the existing app image")
     down = commands.add_parser("down", parents=[shared], help="remove the containers and the network")
     down.add_argument("-v", "--volumes", action="store_true", help="also remove the data volume")

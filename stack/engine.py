@@ -67,14 +67,18 @@ def pull_error(name: str, message: str) -> StackError:
         )
     if any(marker in lowered for marker in REGISTRY_DOWN):
         return StackError(f"cannot pull {name}: no container registry answers", STANDIN_FIX)
-    return StackError(f"cannot pull {name}: {_first_line(message)}", "check the image name and your registry login")
+    return StackError(
+        f"cannot pull {name}: {_first_line(message)}", "check the image name and your registry login"
+    )
 
 
 def context_hash(build: BuildSpec) -> str:
     """Fingerprint of what the build sends to the engine, so an unchanged app is not rebuilt."""
     root = build.context
     ignore = root / ".dockerignore"
-    patterns = [p for p in ignore.read_text().splitlines() if p and not p.startswith("#")] if ignore.exists() else []
+    patterns = (
+        [p for p in ignore.read_text().splitlines() if p and not p.startswith("#")] if ignore.exists() else []
+    )
     digest = hashlib.sha256(repr(sorted(build.args.items())).encode())
     for relative in sorted(exclude_paths(str(root), patterns, dockerfile=build.dockerfile)):
         path = root / relative

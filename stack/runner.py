@@ -11,7 +11,7 @@ import signal
 import socket
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 import docker
 import requests
@@ -85,7 +85,9 @@ class Runner:
         except OSError as error:
             if error.errno != errno.EADDRINUSE:
                 raise
-            raise StackError(f"host port {port} is already taken by {self._port_holder(port)}", _PORT_FIX) from None
+            raise StackError(
+                f"host port {port} is already taken by {self._port_holder(port)}", _PORT_FIX
+            ) from None
         finally:
             probe.close()
 
@@ -118,7 +120,9 @@ class Runner:
             try:
                 return self.client.images.get(spec.tag)
             except docker.errors.ImageNotFound:
-                raise StackError(f"image {spec.tag} does not exist and --no-build was given", _BUILD_FIX) from None
+                raise StackError(
+                    f"image {spec.tag} does not exist and --no-build was given", _BUILD_FIX
+                ) from None
         engine.ensure_image(self.client, spec.args["PYTHON_IMAGE"], self.progress)
         return engine.build_image(self.client, spec, self.spec.project, fingerprint, self.progress)
 
@@ -159,7 +163,8 @@ class Runner:
             },
             "ports": {f"{inner}/tcp": outer for inner, outer in service.ports.items()},
             "mounts": [
-                docker.types.Mount(m.target, m.source, type=m.kind, read_only=m.read_only) for m in service.mounts
+                docker.types.Mount(m.target, m.source, type=m.kind, read_only=m.read_only)
+                for m in service.mounts
             ],
             "healthcheck": health
             and {
@@ -287,12 +292,20 @@ class Runner:
 
     def status(self) -> list[tuple[str, str, str, str, str]]:
         """Rows of (resource, state, health, ports, image) for everything the project owns."""
-        rows = [(f"network {n.name}", "created", "", "", "") for n in self.client.networks.list(filters=self._filters())]
-        rows += [(f"volume {v.name}", "created", "", "", "") for v in self.client.volumes.list(filters=self._filters())]
+        rows = [
+            (f"network {n.name}", "created", "", "", "")
+            for n in self.client.networks.list(filters=self._filters())
+        ]
+        rows += [
+            (f"volume {v.name}", "created", "", "", "")
+            for v in self.client.volumes.list(filters=self._filters())
+        ]
         for container in self.client.containers.list(all=True, filters=self._filters()):
             state = container.attrs["State"]
             restarts = container.attrs.get("RestartCount", 0)
-            described = state["Status"] + (f", exit code {state['ExitCode']}" if state["Status"] == "exited" else "")
+            described = state["Status"] + (
+                f", exit code {state['ExitCode']}" if state["Status"] == "exited" else ""
+            )
             described += f", restarted {restarts}x" if restarts else ""
             health = (state.get("Health") or {}).get("Status", "")
             port = _published_port(container)
@@ -362,10 +375,8 @@ def _tail(container: Container) -> str:
 
 
 def _quietly(step: Callable[[], None]) -> None:
-    try:
+    with suppress(APIError):
         step()
-    except APIError:
-        pass
 
 
 @contextmanager

@@ -66,4 +66,6 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
     try:
         return int(raw)
     except ValueError:
-        raise StackError(f"{name}={raw!r} is not a whole number", f"set {name} to a number or unset it") from None
+        raise StackError(
+            f"{name}={raw!r} is not a whole number", f"set {name} to a number or unset it"
+        ) from None

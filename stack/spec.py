@@ -24,7 +24,9 @@ DB_DATA_DIR = "/var/lib/mysql"
 INIT_DIR = "/docker-entrypoint-initdb.d"
 
 # Proves a TCP connection and a query, as the app would make, with the client both images ship.
-DB_HEALTH_COMMAND = 'MYSQL_PWD="$MYSQL_ROOT_PASSWORD" mysql --protocol=TCP -h127.0.0.1 -uroot -e "SELECT 1" >/dev/null'
+DB_HEALTH_COMMAND = (
+    'MYSQL_PWD="$MYSQL_ROOT_PASSWORD" mysql --protocol=TCP -h127.0.0.1 -uroot -e "SELECT 1" >/dev/null'
+)
 
 
 @dataclass(frozen=True)

@@ -6,12 +6,12 @@ afterwards, even when a test fails, so a stack the user runs is never touched.
 
 from __future__ import annotations
 
+import contextlib
 import os
-import re
 import socket
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,11 +51,17 @@ def free_port() -> int:
 
 def python_image() -> str:
     """The Python image the settings select (stand-in or official), for probe containers."""
-    return resolve_images(os.environ.get("APL_IMAGES", "official"), python=os.environ.get("APL_PYTHON_IMAGE")).python
+    return resolve_images(
+        os.environ.get("APL_IMAGES", "official"), python=os.environ.get("APL_PYTHON_IMAGE")
+    ).python
 
 
-def run_orchestrate(*args: str, env: dict[str, str] | None = None, script: Path = REPO / "orchestrate.py",
-                    timeout: float = 600) -> subprocess.CompletedProcess:
+def run_orchestrate(
+    *args: str,
+    env: dict[str, str] | None = None,
+    script: Path = REPO / "orchestrate.py",
+    timeout: float = 600,
+) -> subprocess.CompletedProcess:
     """Run the real command line, as a user would."""
     return subprocess.run(
         [sys.executable, str(script), *args],
@@ -92,7 +98,5 @@ def remove_project(client: docker.DockerClient, project: str, root: Path = REPO)
 
 
 def _ignore_gone(action: Callable[[], object]) -> None:
-    try:
+    with contextlib.suppress(docker.errors.APIError):
         action()
-    except docker.errors.APIError:
-        pass

@@ -72,7 +72,9 @@ def test_engine_that_does_not_answer(orchestrate: Orchestrate, project: str) -> 
 
 
 def test_image_that_cannot_be_pulled(orchestrate: Orchestrate, project: str, docker_client) -> None:
-    result = orchestrate("--project", project, "--port", str(free_port()), "--db-image", "apltest/absent:1", "up")
+    result = orchestrate(
+        "--project", project, "--port", str(free_port()), "--db-image", "apltest/absent:1", "up"
+    )
     assert result.returncode == 1
     assert error_lines(result)[0].startswith("error: cannot pull apltest/absent:1")
     assert debris(docker_client, project) == NOTHING
@@ -86,16 +88,26 @@ def never_ready_image(docker_client: docker.DockerClient, tmp_path: Path) -> Ite
     (tmp_path / "Dockerfile").write_text(
         f"FROM {db_image}\n"
         # Exits at once on SIGTERM, so cleanup does not wait out the stop timeout.
-        "ENTRYPOINT [\"sh\", \"-c\", \"trap 'exit 0' TERM; while :; do sleep 1 & wait $!; done\"]\n"
+        'ENTRYPOINT ["sh", "-c", "trap \'exit 0\' TERM; while :; do sleep 1 & wait $!; done"]\n'
     )
     docker_client.images.build(path=str(tmp_path), tag=tag, rm=True)
     yield tag
     docker_client.images.remove(tag, force=True)
 
 
-def test_db_that_never_gets_ready(orchestrate: Orchestrate, project: str, never_ready_image: str, docker_client) -> None:
+def test_db_that_never_gets_ready(
+    orchestrate: Orchestrate, project: str, never_ready_image: str, docker_client
+) -> None:
     result = orchestrate(
-        "--project", project, "--port", str(free_port()), "--db-image", never_ready_image, "--timeout", "3", "up"
+        "--project",
+        project,
+        "--port",
+        str(free_port()),
+        "--db-image",
+        never_ready_image,
+        "--timeout",
+        "3",
+        "up",
     )
     assert result.returncode == 1
     problem, fix = error_lines(result)
@@ -126,9 +138,22 @@ def test_build_error_names_the_failing_step(
 
 def test_ctrl_c_during_up_removes_what_it_made(project: str, never_ready_image: str, docker_client) -> None:
     process = subprocess.Popen(
-        [sys.executable, str(REPO / "orchestrate.py"), "--project", project, "--port", str(free_port()),
-         "--db-image", never_ready_image, "--timeout", "120", "up"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            str(REPO / "orchestrate.py"),
+            "--project",
+            project,
+            "--port",
+            str(free_port()),
+            "--db-image",
+            never_ready_image,
+            "--timeout",
+            "120",
+            "up",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         # Interrupt once `up` is waiting: both containers then exist.

@@ -31,7 +31,11 @@ print(json.dumps({"addresses": found, "app_status": status}))
 def probe(client: docker.DockerClient, network: str, *names: str) -> dict:
     """What a throwaway container on ``network`` can resolve and reach."""
     output = client.containers.run(
-        python_image(), ["python", "-c", PROBE, *names], network=network, remove=True, labels={"com.apl.test": "probe"}
+        python_image(),
+        ["python", "-c", PROBE, *names],
+        network=network,
+        remove=True,
+        labels={"com.apl.test": "probe"},
     )
     return json.loads(output.decode().strip().splitlines()[-1])
 
@@ -45,7 +49,9 @@ def test_a_container_on_the_stack_network_resolves_the_db_and_reaches_the_app(
     assert result["app_status"] == 200
 
 
-def test_a_container_on_the_default_bridge_resolves_neither(docker_client: docker.DockerClient, stack: Stack) -> None:
+def test_a_container_on_the_default_bridge_resolves_neither(
+    docker_client: docker.DockerClient, stack: Stack
+) -> None:
     result = probe(docker_client, "bridge", "mysql", stack.name("apl-app"))
     assert result["addresses"] == {"mysql": None, stack.name("apl-app"): None}
     assert result["app_status"] is None

@@ -20,7 +20,9 @@ def test_a_platform_without_the_image_gets_an_alternative() -> None:
 
 
 def test_no_registry_points_to_the_standins() -> None:
-    error = pull_error("mysql:5.7", 'Get "https://registry-1.docker.io/v2/": dial tcp: lookup registry: no such host')
+    error = pull_error(
+        "mysql:5.7", 'Get "https://registry-1.docker.io/v2/": dial tcp: lookup registry: no such host'
+    )
     assert error.problem == "cannot pull mysql:5.7: no container registry answers"
     assert "scripts/standin-images.sh" in error.fix
 

@@ -35,7 +35,12 @@ def test_other_projects_prefix_every_name_and_keep_the_db_alias(tmp_path: Path) 
 
 def test_every_resource_is_labelled_with_project_and_role(tmp_path: Path) -> None:
     spec = spec_for(tmp_path, project="demo")
-    for resource, role in [(spec.network, "network"), (spec.volume, "volume"), (spec.db, "db"), (spec.app, "app")]:
+    for resource, role in [
+        (spec.network, "network"),
+        (spec.volume, "volume"),
+        (spec.db, "db"),
+        (spec.app, "app"),
+    ]:
         assert resource.labels == {LABEL_PROJECT: "demo", LABEL_ROLE: role}
 
 

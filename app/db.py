@@ -1,0 +1,171 @@
+"""One persistent MySQL connection per worker thread, re-established when it is lost."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+import pymysql
+from flask import Flask, current_app
+from pymysql.cursors import Cursor
+
+from .config import DBSettings
+
+T = TypeVar("T")
+# A child of Flask's "app" logger, so its lines reach gunicorn's error log (docker logs).
+log = logging.getLogger("app.db")
+
+# Codes that mean "this connection is gone" rather than "this statement failed":
+# server shutdown, killed (MariaDB), gone away, lost during query, lost (TLS), idle-killed (MySQL 8).
+_CONNECTION_LOST = frozenset({1053, 1927, 2006, 2013, 2055, 4031})
+# Every statement runs in UTC with strict checks, so nothing is silently truncated or shifted.
+_SESSION_SETUP = "SET time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION'"
+
+
+class DatabaseUnavailable(Exception):
+    """The database did not answer; ``reason`` is safe to show to anyone."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass
+class Session:
+    """An open connection and what the connection test reports about it."""
+
+    conn: pymysql.Connection
+    peer: str
+    version: str
+
+
+def error_code(exc: BaseException) -> int:
+    """Return the MySQL error number of a PyMySQL exception, or 0."""
+    args = getattr(exc, "args", ())
+    return args[0] if args and isinstance(args[0], int) else 0
+
+
+class Database:
+    """Hands each thread its own connection; nothing is opened until a request needs it."""
+
+    def __init__(self, settings: DBSettings) -> None:
+        self.settings = settings
+        self._local = threading.local()
+        self._reachable = True  # the last outcome, only to log changes once, not every request
+
+    def run(self, work: Callable[[Session, Cursor], T], *, idempotent: bool = True) -> T:
+        """Run ``work`` on this thread's connection, reconnecting once if the kept one was lost.
+
+        Raises DatabaseUnavailable (with a reason safe to show) for any database failure.
+
+        A read is simply retried on a fresh connection. A write is never retried once sent
+        (it may have committed); instead a kept connection is pinged first, so a connection
+        lost while idle is replaced before anything is written.
+        """
+        try:
+            result = self._attempt(work, idempotent)
+        except DatabaseUnavailable as exc:
+            if self._reachable:
+                self._reachable = False
+                log.warning("database %s unavailable: %s", self.settings.address, exc.reason)
+            raise
+        if not self._reachable:
+            self._reachable = True
+            log.warning("database %s reachable again", self.settings.address)
+        return result
+
+    def _attempt(self, work: Callable[[Session, Cursor], T], idempotent: bool) -> T:
+        """Do what run() promises, without the logging."""
+        kept: Session | None = getattr(self._local, "session", None)
+        if kept is not None and not idempotent:
+            try:
+                kept.conn.ping(reconnect=False)
+            except pymysql.err.Error:
+                self.close()  # lost while idle: replace it before anything is written
+                kept = None
+        if kept is not None:
+            try:
+                return self._call(kept, work)
+            except pymysql.err.Error as exc:
+                if not is_connection_lost(exc):
+                    raise self._unavailable(exc) from exc
+                self.close()
+                if not idempotent:
+                    raise self._unavailable(exc, "the connection was lost while writing") from exc
+        fresh = self._open()
+        try:
+            return self._call(fresh, work)
+        except pymysql.err.Error as exc:
+            if is_connection_lost(exc):
+                self.close()
+            raise self._unavailable(exc) from exc
+
+    def close(self) -> None:
+        """Close and forget this thread's connection, if any."""
+        session: Session | None = self._local.__dict__.pop("session", None)
+        if session is not None and session.conn.open:
+            with contextlib.suppress(pymysql.err.Error):  # already broken: nothing to close cleanly
+                session.conn.close()
+
+    def _call(self, session: Session, work: Callable[[Session, Cursor], T]) -> T:
+        """Give ``work`` a cursor on ``session``."""
+        with session.conn.cursor() as cursor:
+            return work(session, cursor)
+
+    def _open(self) -> Session:
+        """Connect, keep the connection for this thread, and return it."""
+        s = self.settings
+        try:
+            conn = pymysql.connect(
+                host=s.host,
+                port=s.port,
+                user=s.user,
+                password=s.password,
+                database=s.database,
+                charset="utf8mb4",
+                autocommit=True,  # each INSERT is committed before the server answers it
+                connect_timeout=s.connect_timeout,
+                read_timeout=s.read_timeout,
+                write_timeout=s.write_timeout,
+                init_command=_SESSION_SETUP,
+            )
+        except pymysql.err.Error as exc:
+            raise self._unavailable(exc) from exc
+        # The address the name resolved to: on apl-net, proof that "mysql" found the DB container.
+        sock = getattr(conn, "_sock", None)
+        peer_host, peer_port = sock.getpeername()[:2] if sock else (s.host, s.port)
+        # MariaDB prefixes its handshake version with "5.5.5-" for the sake of old clients.
+        version = conn.get_server_info().removeprefix("5.5.5-")
+        session = Session(conn=conn, peer=f"{peer_host}:{peer_port}", version=version)
+        self._local.session = session
+        return session
+
+    def _unavailable(self, exc: BaseException, context: str = "") -> DatabaseUnavailable:
+        """Describe a driver error in one line, with the password scrubbed just in case."""
+        code = error_code(exc)
+        message = (exc.args[1] if len(exc.args) > 1 else str(exc)) or "the connection is closed"
+        reason = f"MySQL error {code}: {message}" if code else str(message)
+        if context:
+            reason = f"{context} ({reason}); the message may or may not be stored"
+        password = self.settings.password
+        return DatabaseUnavailable(reason.replace(password, "***") if password else reason)
+
+
+def is_connection_lost(exc: BaseException) -> bool:
+    """Tell whether an error means the connection itself is gone."""
+    return isinstance(exc, pymysql.err.InterfaceError) or error_code(exc) in _CONNECTION_LOST
+
+
+def init_app(app: Flask) -> None:
+    """Attach a Database built from the app's settings."""
+    app.extensions["apl.db"] = Database(app.config["DB_SETTINGS"])
+
+
+def get_db() -> Database:
+    """Return the current app's Database."""
+    db: Database = current_app.extensions["apl.db"]
+    return db

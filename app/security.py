@@ -1,0 +1,93 @@
+"""Response headers every answer carries, and the checks that refuse cross-site posts.
+
+Form posts carry two proofs, both needed: a token that must equal this browser's
+``apl_csrf`` cookie (a double-submit token: another site can neither read nor set the
+cookie, so no server-side secret is needed and any worker can check it), and, when the
+browser says where the post came from (Sec-Fetch-Site, Origin or Referer), this site.
+JSON posts need no token: a cross-site page cannot send ``application/json`` without a
+CORS preflight, which this app never grants; an Origin naming another site is refused too.
+"This site" is the Host the request was sent to, so a reverse proxy in front must pass Host on.
+"""
+
+from __future__ import annotations
+
+import hmac
+import re
+import secrets
+from urllib.parse import urlsplit
+
+from flask import Flask, Request, Response, g, request
+
+CSRF_COOKIE = "apl_csrf"
+CSRF_FIELD = "csrf_token"
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")
+# No script at all; styles and the icon only from this origin; never inside a frame.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self';"
+    " frame-ancestors 'none'; base-uri 'none'"
+)
+_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    # Same-origin Referer keeps the origin check possible without leaking URLs elsewhere.
+    "Referrer-Policy": "same-origin",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
+}
+
+
+def csrf_token() -> str:
+    """Return this browser's form token, minting one (set as a cookie on the way out) if needed."""
+    token = request.cookies.get(CSRF_COOKIE, "")
+    if _TOKEN.fullmatch(token):
+        return token
+    if "csrf_new" not in g:
+        g.csrf_new = secrets.token_urlsafe(32)
+    new: str = g.csrf_new
+    return new
+
+
+def cross_site_reason(req: Request, submitted_token: str | None) -> str | None:
+    """Return why a post must be refused as cross-site, or None if it comes from this site.
+
+    :param submitted_token: the form's token, or None for JSON posts, which need none.
+    """
+    fetch_site = req.headers.get("Sec-Fetch-Site")
+    if fetch_site is not None and fetch_site not in ("same-origin", "none"):
+        return f"the browser reports a {fetch_site} request"
+    origin = req.headers.get("Origin")
+    if origin is None and submitted_token is not None and req.referrer:
+        origin = _origin_of(req.referrer)
+    if origin is not None and origin.lower() != _origin_of(req.host_url).lower():
+        return "the post comes from another origin"
+    if submitted_token is None:
+        return None
+    cookie = req.cookies.get(CSRF_COOKIE, "")
+    if not cookie or not hmac.compare_digest(cookie.encode(), submitted_token.encode()):
+        return "the form token is missing or does not match; reload the page and try again"
+    return None
+
+
+def _origin_of(url: str) -> str:
+    """Return scheme://host[:port] of a URL ('null' stays 'null', which matches nothing)."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else url
+
+
+def _secure_response(response: Response) -> Response:
+    """Add the security headers, keep dynamic answers out of caches, and set a new token cookie."""
+    for name, value in _HEADERS.items():
+        response.headers.setdefault(name, value)
+    if request.endpoint != "static":
+        response.headers.setdefault("Cache-Control", "no-store")
+    if "csrf_new" in g:
+        response.set_cookie(
+            CSRF_COOKIE, g.csrf_new, httponly=True, samesite="Strict", secure=request.is_secure, path="/"
+        )
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Register the header hook."""
+    app.after_request(_secure_response)

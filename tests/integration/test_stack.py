@@ -1,0 +1,102 @@
+"""The running stack through its published port, and `up` run again on it."""
+
+from __future__ import annotations
+
+import docker
+import pytest
+import requests
+
+from .support import Orchestrate, Stack, python_image
+
+pytestmark = pytest.mark.integration
+
+SUCCESS = {"en": "Connected successfully.", "ko": "접속에 성공했습니다.", "ja": "接続に成功しました。"}
+
+
+@pytest.mark.parametrize("language", sorted(SUCCESS))
+def test_connection_page_says_success_in_the_readers_language(stack: Stack, language: str) -> None:
+    page = requests.get(stack.base_url + "/", headers={"Accept-Language": language}, timeout=10)
+    assert page.status_code == 200
+    assert SUCCESS[language] in page.text
+    assert 'data-ok="true"' in page.text
+
+
+def test_readyz_reports_a_database_round_trip(stack: Stack) -> None:
+    ready = requests.get(stack.base_url + "/readyz", timeout=10)
+    assert ready.status_code == 200
+    assert ready.json()["status"] == "ready"
+    assert ready.json()["database"] == "mysql:3306"
+
+
+def test_messages_post_and_read_back(stack: Stack) -> None:
+    text = "hello from the stack 안녕 🐳"
+    created = requests.post(stack.base_url + "/api/messages", json={"text": text}, timeout=10)
+    assert created.status_code == 201
+    row = created.json()
+    assert row["text"] == text
+    listed = requests.get(stack.base_url + "/api/messages", params={"limit": 5}, timeout=10).json()
+    assert listed["messages"][0]["id"] == row["id"]
+    assert listed["messages"][0]["text"] == text
+
+
+def container_ids(client: docker.DockerClient, stack: Stack) -> dict[str, str]:
+    return {name: client.containers.get(stack.name(name)).id for name in ("mysql", "apl-app")}
+
+
+def test_second_up_changes_nothing(orchestrate: Orchestrate, stack: Stack, docker_client) -> None:
+    before = container_ids(docker_client, stack)
+    result = orchestrate("--project", stack.project, "--port", str(stack.port), "up")
+    assert result.returncode == 0, result.stderr
+    assert container_ids(docker_client, stack) == before
+    for resource in ("Network", "Volume", "Image"):
+        assert any(
+            line.split()[1] == resource and line.endswith("Up to date") for line in result.stderr.splitlines()
+        )
+    assert f"Container {stack.name('mysql')}" in result.stderr and "Running" in result.stderr
+    assert "Building" not in result.stderr and "Creating" not in result.stderr
+
+
+def test_an_app_change_replaces_only_the_app(orchestrate: Orchestrate, stack: Stack, docker_client) -> None:
+    # Same base image under another name: the app's build settings change, nothing else does.
+    alias = "apltest/python-alias:1"
+    docker_client.images.get(python_image()).tag(alias)
+    before = container_ids(docker_client, stack)
+    try:
+        changed = orchestrate(
+            "--project", stack.project, "--port", str(stack.port), "--python-image", alias, "up"
+        )
+        assert changed.returncode == 0, changed.stderr
+        after = container_ids(docker_client, stack)
+        assert after["mysql"] == before["mysql"]
+        assert after["apl-app"] != before["apl-app"]
+        assert f"Container {stack.name('apl-app')}" in changed.stderr and "Recreating" in changed.stderr
+    finally:
+        restored = orchestrate("--project", stack.project, "--port", str(stack.port), "up")
+        docker_client.images.remove(alias)
+    assert restored.returncode == 0, restored.stderr
+    assert requests.get(stack.base_url + "/readyz", timeout=10).status_code == 200
+
+
+def test_status_lists_every_resource(orchestrate: Orchestrate, stack: Stack) -> None:
+    result = orchestrate("--project", stack.project, "status")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["RESOURCE", "STATE", "HEALTH", "PORTS", "IMAGE"]
+    rows = {" ".join(line.split()[:2]): line for line in lines[1:]}
+    assert set(rows) == {
+        f"network {stack.name('apl-net')}",
+        f"volume {stack.name('apl-mysql-data')}",
+        f"container {stack.name('mysql')}",
+        f"container {stack.name('apl-app')}",
+    }
+    assert f"0.0.0.0:{stack.port}->80/tcp" in rows[f"container {stack.name('apl-app')}"]
+    assert "running" in rows[f"container {stack.name('mysql')}"]
+
+
+def test_logs_are_prefixed_by_container(orchestrate: Orchestrate, stack: Stack) -> None:
+    requests.get(stack.base_url + "/healthz", timeout=10)
+    result = orchestrate("--project", stack.project, "logs", "app")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines and all(line.startswith(f"{stack.name('apl-app')} | ") for line in lines)
+    assert any("GET /healthz" in line for line in lines)  # gunicorn's access log
