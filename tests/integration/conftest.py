@@ -27,7 +27,7 @@ def orchestrate() -> Orchestrate:
 def project(request: pytest.FixtureRequest, docker_client: docker.DockerClient) -> Iterator[str]:
     """A fresh project name for one test, removed with everything it owns afterwards."""
     slug = re.sub(r"[^a-z0-9]+", "-", request.node.name.removeprefix("test_").lower())
-    name = f"apltest-{slug}"[:40].rstrip("-")
+    name = f"{SESSION_PROJECT}-{slug}"[:40].rstrip("-")
     remove_project(docker_client, name)
     yield name
     remove_project(docker_client, name)
@@ -36,7 +36,6 @@ def project(request: pytest.FixtureRequest, docker_client: docker.DockerClient) 
 @pytest.fixture(scope="session")
 def stack(docker_client: docker.DockerClient) -> Iterator[Stack]:
     """The stack, brought up once for the session and torn down even when tests fail."""
-    remove_project(docker_client, SESSION_PROJECT)  # leftovers of an interrupted earlier run
     running = Stack(SESSION_PROJECT, free_port())
     try:
         result = run_orchestrate("--project", running.project, "--port", str(running.port), "up")

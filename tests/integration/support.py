@@ -1,6 +1,6 @@
 """Helpers for tests that drive the real stack through orchestrate.py and its published port.
 
-Every project these tests create has a name starting with ``apltest`` and is removed by label
+Every project these tests create is named ``apltest-<run id>...`` and is removed by label
 afterwards, even when a test fails, so a stack the user runs is never touched.
 """
 
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -21,7 +22,9 @@ from stack.images import resolve_images
 from stack.spec import LABEL_PROJECT
 
 REPO = Path(__file__).resolve().parents[2]
-SESSION_PROJECT = "apltest"
+# One id per test run: runs side by side (a developer's and CI's) never share a resource name.
+RUN_ID = secrets.token_hex(2)
+SESSION_PROJECT = f"apltest-{RUN_ID}"
 
 Orchestrate = Callable[..., subprocess.CompletedProcess]
 

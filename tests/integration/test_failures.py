@@ -17,7 +17,7 @@ import pytest
 from stack.images import resolve_images
 from stack.waiting import wait_for
 
-from .support import REPO, Orchestrate, Stack, free_port, owned
+from .support import REPO, RUN_ID, Orchestrate, Stack, free_port, owned
 
 pytestmark = pytest.mark.integration
 
@@ -84,7 +84,7 @@ def test_image_that_cannot_be_pulled(orchestrate: Orchestrate, project: str, doc
 def never_ready_image(docker_client: docker.DockerClient, tmp_path: Path) -> Iterator[str]:
     """The configured DB image with an entrypoint that runs but never serves."""
     db_image = resolve_images(os.environ.get("APL_IMAGES", "official"), db=os.environ.get("APL_DB_IMAGE")).db
-    tag = "apltest/never-ready:1"
+    tag = f"apltest/never-ready:{RUN_ID}"
     (tmp_path / "Dockerfile").write_text(
         f"FROM {db_image}\n"
         # Exits at once on SIGTERM, so cleanup does not wait out the stop timeout.

@@ -6,7 +6,7 @@ import docker
 import pytest
 import requests
 
-from .support import Orchestrate, Stack, python_image
+from .support import RUN_ID, Orchestrate, Stack, python_image
 
 pytestmark = pytest.mark.integration
 
@@ -58,7 +58,7 @@ def test_second_up_changes_nothing(orchestrate: Orchestrate, stack: Stack, docke
 
 def test_an_app_change_replaces_only_the_app(orchestrate: Orchestrate, stack: Stack, docker_client) -> None:
     # Same base image under another name: the app's build settings change, nothing else does.
-    alias = "apltest/python-alias:1"
+    alias = f"apltest/python-alias:{RUN_ID}"
     docker_client.images.get(python_image()).tag(alias)
     before = container_ids(docker_client, stack)
     try:
