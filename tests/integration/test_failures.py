@@ -120,7 +120,9 @@ def test_build_error_names_the_failing_step(
     orchestrate: Orchestrate, project: str, tmp_path: Path, docker_client
 ) -> None:
     copy = tmp_path / "repo"
-    shutil.copytree(REPO, copy, ignore=shutil.ignore_patterns(".git", ".apl", "__pycache__", ".*_cache"))
+    shutil.copytree(
+        REPO, copy, ignore=shutil.ignore_patterns(".git", ".venv", ".apl", "__pycache__", ".*_cache")
+    )
     dockerfile = copy / "Dockerfile"
     dockerfile.write_text(dockerfile.read_text() + "\nRUN echo this step is broken && exit 3\n")
     containers_before = {c.id for c in docker_client.containers.list(all=True)}
