@@ -3,6 +3,7 @@
 # a headless Chromium for the page test), then pytest with any arguments given here.
 set -euo pipefail
 source "$(dirname "$0")/prepare.sh"
+PYTHON=$PYTHON bash "$repo/scripts/compose-plugin.sh"  # the Compose export is tested with `docker compose`
 if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "test: installing Debian's chromium and chromium-driver" >&2

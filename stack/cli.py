@@ -6,15 +6,18 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import NoReturn
 
 from . import engine
 from .errors import StackError
 from .images import IMAGE_SETS
 from .progress import Progress
+from .render import files
+from .render.commands import script as plan_script
 from .runner import Runner
-from .settings import read_settings
-from .spec import build_spec
+from .settings import Settings, read_settings
+from .spec import StackSpec, build_spec
 
 SERVICES = {"db": "db", "mysql": "db", "app": "app"}
 
@@ -60,6 +63,17 @@ def parser() -> argparse.ArgumentParser:
     restart = commands.add_parser("restart", parents=[shared], help="restart a service, or both")
     restart.add_argument("service", nargs="?", choices=sorted(SERVICES))
     commands.add_parser("build", parents=[shared], help="build the app image")
+    plan = commands.add_parser("plan", parents=[shared], help="print the docker commands `up` stands for")
+    plan.add_argument("--show-secrets", action="store_true", help="print passwords instead of ***")
+    export = commands.add_parser(
+        "export", parents=[shared], help="write a Compose file or Kubernetes manifests"
+    )
+    export.add_argument("form", choices=["compose", "k8s"])
+    export.add_argument("-o", "--output", type=Path, help="file to write (default: standard output)")
+    export.add_argument("--replicas", type=int, help="app replicas (k8s only; default 1)")
+    export.add_argument("--image", help="app image the platform pulls (default: the locally built tag)")
+    push = commands.add_parser("push", parents=[shared], help="tag and push the app image to a registry")
+    push.add_argument("--registry", required=True, metavar="HOST:PORT", help="e.g. 127.0.0.1:5000")
     return root
 
 
@@ -89,6 +103,8 @@ def run(args: argparse.Namespace) -> int:
         wait_timeout=option("timeout"),
     )
     spec = build_spec(settings)
+    if args.command in ("plan", "export"):
+        return render(args, settings, spec)  # no engine needed
     progress = Progress(quiet=bool(option("quiet")))
     runner = Runner(engine.connect(), spec, progress)
     service = SERVICES.get(option("service") or "")
@@ -108,6 +124,25 @@ def run(args: argparse.Namespace) -> int:
     elif args.command == "build":
         progress.echo(f"images: app built on {settings.images.python}")
         runner.build()
+    elif args.command == "push":
+        pushed = engine.push_image(runner.client, spec.app.image, args.registry, progress)
+        print(f"pushed {pushed}\nfor a cluster: python orchestrate.py export k8s --image {pushed}")
+    return 0
+
+
+def render(args: argparse.Namespace, settings: Settings, spec: StackSpec) -> int:
+    """Print the plan, or write an export; notes go to stderr so stdout stays the rendering alone."""
+    if args.command == "plan":
+        sys.stdout.write(plan_script(spec, show_secrets=args.show_secrets))
+        return 0
+    if args.replicas is not None and args.form != "k8s":
+        raise StackError("--replicas applies to `export k8s` only", "drop --replicas, or export k8s")
+    spec = spec.with_app_image(args.image) if args.image else spec
+    if args.form == "compose":
+        notes = files.export_compose(spec, settings, args.output)
+    else:
+        notes = files.export_k8s(spec, args.output, replicas=args.replicas or 1)
+    print("\n".join(notes), file=sys.stderr)
     return 0
 
 

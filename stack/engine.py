@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import platform
+import re
 from collections import deque
 from pathlib import Path
 
@@ -15,12 +17,14 @@ from docker.utils.build import exclude_paths
 
 from .errors import StackError
 from .progress import Progress
-from .spec import LABEL_CONTEXT_HASH, LABEL_PROJECT, LABEL_ROLE, BuildSpec
+from .spec import LABEL_CONTEXT_HASH, BuildSpec
 
 STANDIN_FIX = (
     "without Docker Hub, build the local stand-ins (bash scripts/standin-images.sh) "
     "and run with --images standin (or APL_IMAGES=standin)"
 )
+REGISTRY = re.compile(r"^[A-Za-z0-9.-]+(:[0-9]{1,5})?$")  # HOST[:PORT], as image names begin
+PUSH_STATES = {"Pushing", "Pushed", "Layer already exists"}
 REGISTRY_DOWN = ("no such host", "dial tcp", "i/o timeout", "tls handshake", "connection refused", "lookup ")
 
 
@@ -97,12 +101,10 @@ def current_build(client: docker.DockerClient, build: BuildSpec, fingerprint: st
     return image if (image.labels or {}).get(LABEL_CONTEXT_HASH) == fingerprint else None
 
 
-def build_image(
-    client: docker.DockerClient, build: BuildSpec, project: str, fingerprint: str, progress: Progress
-) -> Image:
+def build_image(client: docker.DockerClient, build: BuildSpec, fingerprint: str, progress: Progress) -> Image:
     """Build the app image, streaming the engine's output; a failure names the failing step."""
     progress.update("Image", build.tag, "Building")
-    labels = {LABEL_PROJECT: project, LABEL_ROLE: "image", LABEL_CONTEXT_HASH: fingerprint}
+    labels = {**build.labels, LABEL_CONTEXT_HASH: fingerprint}
     step, recent = "", deque(maxlen=12)
     stream = client.api.build(
         path=str(build.context),
@@ -130,6 +132,67 @@ def build_image(
             )
     progress.update("Image", build.tag, "Built")
     return client.images.get(build.tag)
+
+
+def push_image(client: docker.DockerClient, image: str, registry: str, progress: Progress) -> str:
+    """Tag ``image`` into ``registry`` (``HOST[:PORT]``) and push it; return the pushed name@digest."""
+    if not REGISTRY.match(registry):
+        raise StackError(f"invalid registry {registry!r}", "give it as HOST:PORT, e.g. 127.0.0.1:5000")
+    try:
+        local = client.images.get(image)
+    except ImageNotFound:
+        raise StackError(
+            f"image {image} does not exist", "build it first: python orchestrate.py build"
+        ) from None
+    name, _, tag = image.rpartition("/")[2].partition(":")
+    repository, tag = f"{registry}/{name}", tag or "latest"
+    target = f"{repository}:{tag}"
+    local.tag(repository, tag)
+    progress.update("Image", target, "Tagged")
+    try:
+        digest = _push_layers(client, repository, tag, progress)
+    except APIError as error:
+        progress.update("Image", target, "Failed")
+        # Leave no tag behind that names a registry which does not hold the image.
+        with contextlib.suppress(APIError):
+            client.images.remove(target, noprune=True)
+        raise push_error(registry, str(error.explanation or error)) from None
+    progress.update("Image", target, "Pushed")
+    return f"{repository}@{digest}"
+
+
+def _push_layers(client: docker.DockerClient, repository: str, tag: str, progress: Progress) -> str:
+    digest, layers = "", {}
+    for event in client.api.push(repository, tag=tag, stream=True, decode=True):
+        if "error" in event:
+            raise APIError(event["error"])
+        layer, state = event.get("id"), event.get("status")
+        # One line per layer and state: "Pushing" repeats with every chunk, "Preparing" says nothing yet.
+        if layer and state in PUSH_STATES and layers.get(layer) != state:
+            layers[layer] = state
+            progress.update("Layer", layer, state)
+        digest = (event.get("aux") or {}).get("Digest", digest)
+    if not digest:
+        raise APIError("the registry reported no digest")
+    return digest
+
+
+def push_error(registry: str, message: str) -> StackError:
+    """Explain a failed push by its likely cause."""
+    lowered = message.lower()
+    if "http response to https client" in lowered:
+        return StackError(
+            f"the registry at {registry} speaks plain HTTP, which the engine allows insecure registries only",
+            f'add "{registry}" to "insecure-registries" in /etc/docker/daemon.json (127.0.0.0/8 always is) '
+            "or serve the registry over TLS",
+        )
+    if any(marker in lowered for marker in REGISTRY_DOWN):
+        return StackError(f"no registry answers at {registry}", "start it, or check --registry HOST:PORT")
+    if any(marker in lowered for marker in ("unauthorized", "authentication required", "denied")):
+        return StackError(
+            f"the registry at {registry} refused the push", f"log in first: docker login {registry}"
+        )
+    return StackError(f"pushing to {registry} failed: {_first_line(message)}", "check the registry's logs")
 
 
 def _first_line(error: object) -> str:

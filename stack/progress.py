@@ -11,6 +11,7 @@ import threading
 from typing import TextIO
 
 DONE = {"Created", "Started", "Running", "Healthy", "Removed", "Up to date", "Built", "Pulled", "Stopped"}
+DONE |= {"Tagged", "Pushed", "Layer already exists"}  # states of an image push
 FAILED = {"Error", "Failed", "Unhealthy", "Exited"}
 
 

@@ -124,7 +124,7 @@ class Runner:
                     f"image {spec.tag} does not exist and --no-build was given", _BUILD_FIX
                 ) from None
         engine.ensure_image(self.client, spec.args["PYTHON_IMAGE"], self.progress)
-        return engine.build_image(self.client, spec, self.spec.project, fingerprint, self.progress)
+        return engine.build_image(self.client, spec, fingerprint, self.progress)
 
     def _ensure_container(self, service: ServiceSpec, image_id: str, undo: list) -> Container:
         name = service.container_name
@@ -175,6 +175,7 @@ class Runner:
                 "start_period": int(health.start_period * 1e9),
             },
             "restart_policy": {"Name": service.restart},
+            "user": service.user,
             "detach": True,
         }
 
@@ -194,13 +195,26 @@ class Runner:
             return False
         return True
 
+    @property
+    def _readiness_path(self) -> str:
+        assert self.spec.app.probes is not None
+        return self.spec.app.probes.readiness
+
     def _wait_ready(self, db: Container, app: Container, timeout: float) -> None:
-        url = f"http://127.0.0.1:{self.spec.app.ports[80]}/readyz"
+        url = f"http://127.0.0.1:{self.spec.app.ports[80]}{self._readiness_path}"
+
+        # Only a restart during this wait means a crash now: one the policy recovered from earlier
+        # (an app killed last week) is history, and `up` on that healthy stack must succeed.
+        restarts_before = {}
+        for container in (db, app):
+            container.reload()
+            restarts_before[container.id] = container.attrs.get("RestartCount", 0)
 
         def ready() -> bool:
             for container in (db, app):
                 container.reload()
-                if container.status in ("exited", "dead") or container.attrs.get("RestartCount", 0):
+                restarted = container.attrs.get("RestartCount", 0) > restarts_before[container.id]
+                if container.status in ("exited", "dead") or restarted:
                     raise self._crashed(container)
             try:
                 return requests.get(url, timeout=2).status_code == 200
@@ -232,7 +246,7 @@ class Runner:
                 details=_tail(db),
             )
         return StackError(
-            f"the app did not become ready at {self.spec.url}/readyz within {timeout:g}s",
+            f"the app did not become ready at {self.spec.url}{self._readiness_path} within {timeout:g}s",
             "read its log lines below",
             details=_tail(app),
         )
@@ -288,7 +302,7 @@ class Runner:
         spec = self.spec.app.build
         assert spec is not None
         engine.ensure_image(self.client, spec.args["PYTHON_IMAGE"], self.progress)
-        engine.build_image(self.client, spec, self.spec.project, engine.context_hash(spec), self.progress)
+        engine.build_image(self.client, spec, engine.context_hash(spec), self.progress)
 
     def status(self) -> list[tuple[str, str, str, str, str]]:
         """Rows of (resource, state, health, ports, image) for everything the project owns."""

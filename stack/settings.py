@@ -13,6 +13,7 @@ from .images import IMAGE_SETS, ImageSet, resolve_images
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PROJECT_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+PRIVATE_DIR = ".apl"  # generated credentials and other secrets; git-ignored
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,11 @@ class Settings:
     credentials: Credentials
     root: Path = REPO_ROOT
     wait_timeout: float = 120.0
+
+    @property
+    def private_dir(self) -> Path:
+        """Where generated credentials live (git-ignored, mode 0700)."""
+        return self.root / PRIVATE_DIR
 
 
 def read_settings(
@@ -55,7 +61,7 @@ def read_settings(
         choice, db=db_image or env.get("APL_DB_IMAGE"), python=python_image or env.get("APL_PYTHON_IMAGE")
     )
     timeout = wait_timeout if wait_timeout is not None else float(_int(env, "APL_WAIT_TIMEOUT", 120))
-    credentials = load_credentials(env, root / ".apl" / f"{project}.env")
+    credentials = load_credentials(env, root / PRIVATE_DIR / f"{project}.env")
     return Settings(project, port, image_set, credentials, root, timeout)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from .settings import Settings
@@ -20,8 +20,11 @@ LABEL_ROLE = "com.apl.role"
 LABEL_CONFIG_HASH = "com.apl.config-hash"
 LABEL_CONTEXT_HASH = "com.apl.context-hash"
 DB_ALIAS = "mysql"  # the name the app reaches the DB by, as in the lesson
+DB_PORT = 3306
 DB_DATA_DIR = "/var/lib/mysql"
 INIT_DIR = "/docker-entrypoint-initdb.d"
+# The unprivileged user the app's Dockerfile creates; stated here so every rendering runs it as that user.
+APP_USER = "10001:10001"
 
 # Proves a TCP connection and a query, as the app would make, with the client both images ship.
 DB_HEALTH_COMMAND = (
@@ -41,6 +44,30 @@ class Healthcheck:
 
 
 @dataclass(frozen=True)
+class HttpProbes:
+    """Where the app says it is alive (the process answers) and ready (its database answers too)."""
+
+    liveness: str = "/healthz"
+    readiness: str = "/readyz"
+    interval: float = 10  # timing as in the Dockerfile's HEALTHCHECK
+    timeout: float = 3
+    retries: int = 3
+
+
+@dataclass(frozen=True)
+class Resources:
+    """What a scheduler reserves for a container and caps it at, in Kubernetes units.
+
+    The single-host runner sets no limits; a cluster needs them to place pods.
+    """
+
+    cpu_request: str
+    memory_request: str
+    cpu_limit: str
+    memory_limit: str
+
+
+@dataclass(frozen=True)
 class Mount:
     """A named volume or a host directory mounted into a container."""
 
@@ -48,6 +75,7 @@ class Mount:
     target: str
     kind: str = "volume"  # or "bind"
     read_only: bool = False
+    name: str = ""  # what a bind mount is called where it cannot be a host path (a Kubernetes ConfigMap)
 
 
 @dataclass(frozen=True)
@@ -58,6 +86,7 @@ class BuildSpec:
     tag: str
     dockerfile: str = "Dockerfile"
     args: Mapping[str, str] = field(default_factory=dict)
+    labels: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -76,6 +105,20 @@ class ServiceSpec:
     healthcheck: Healthcheck | None = None
     build: BuildSpec | None = None
     restart: str = "unless-stopped"
+    secrets: tuple[str, ...] = ()  # the environment entries that are credentials, never shown or inlined
+    user: str | None = None  # "uid:gid"; None keeps the image's own
+    expose: tuple[int, ...] = ()  # ports reachable on the network only, never published
+    depends_on: tuple[str, ...] = ()  # roles that must be healthy before this one starts
+    probes: HttpProbes | None = None
+    resources: Resources | None = None
+    # The variable that tells the process how many CPUs it may use where a platform caps them
+    # (gunicorn's worker count): os.cpu_count() inside a capped pod still sees the whole node.
+    cpus_variable: str | None = None
+
+    def split_environment(self) -> tuple[dict[str, str], dict[str, str]]:
+        """The environment as (plain settings, credentials)."""
+        plain = {k: v for k, v in self.environment.items() if k not in self.secrets}
+        return plain, {k: v for k, v in self.environment.items() if k in self.secrets}
 
     def config_hash(self, image_id: str) -> str:
         """Fingerprint of everything that, when changed, means the container must be recreated."""
@@ -91,6 +134,7 @@ class ResourceSpec:
 
     name: str
     labels: Mapping[str, str]
+    size: str | None = None  # a volume's size where the platform asks for one (a Kubernetes claim)
 
 
 @dataclass(frozen=True)
@@ -120,6 +164,12 @@ class StackSpec:
         """Where the app answers on this host."""
         return f"http://localhost:{self.app.ports[80]}"
 
+    def with_app_image(self, reference: str) -> StackSpec:
+        """The same stack with the app image named ``reference`` (a registry's copy, say)."""
+        assert self.app.build is not None
+        build = replace(self.app.build, tag=reference)
+        return replace(self, app=replace(self.app, image=reference, build=build))
+
 
 def resource_name(project: str, base: str) -> str:
     """The default project keeps the lesson's names; any other prefixes them with its own."""
@@ -135,11 +185,12 @@ def build_spec(settings: Settings) -> StackSpec:
     """Describe the stack for ``settings``."""
     project, creds = settings.project, settings.credentials
     network = ResourceSpec(resource_name(project, "apl-net"), labels(project, "network"))
-    volume = ResourceSpec(resource_name(project, "apl-mysql-data"), labels(project, "volume"))
+    volume = ResourceSpec(resource_name(project, "apl-mysql-data"), labels(project, "volume"), size="1Gi")
 
     db_env = {"MYSQL_ROOT_PASSWORD": creds.root_password, "MYSQL_DATABASE": creds.database}
     if not creds.user_is_root:
         db_env |= {"MYSQL_USER": creds.user, "MYSQL_PASSWORD": creds.password}
+    passwords = ("MYSQL_ROOT_PASSWORD", "MYSQL_PASSWORD")
     db = ServiceSpec(
         role="db",
         container_name=resource_name(project, "mysql"),
@@ -150,9 +201,12 @@ def build_spec(settings: Settings) -> StackSpec:
         aliases=(DB_ALIAS,),
         mounts=(
             Mount(volume.name, DB_DATA_DIR),
-            Mount(str(settings.root / "db"), INIT_DIR, kind="bind", read_only=True),
+            Mount(str(settings.root / "db"), INIT_DIR, kind="bind", read_only=True, name="initdb"),
         ),
         healthcheck=Healthcheck(DB_HEALTH_COMMAND),
+        secrets=tuple(k for k in passwords if k in db_env),
+        expose=(DB_PORT,),
+        resources=Resources(cpu_request="250m", memory_request="256Mi", cpu_limit="1", memory_limit="1Gi"),
     )
 
     app_image = f"{resource_name(project, 'apl-app')}:latest"
@@ -163,13 +217,24 @@ def build_spec(settings: Settings) -> StackSpec:
         network=network.name,
         environment={
             "MYSQL_HOST": DB_ALIAS,
-            "MYSQL_PORT": "3306",
+            "MYSQL_PORT": str(DB_PORT),
             "MYSQL_USER": creds.user,
             "MYSQL_PASSWORD": creds.password,
             "MYSQL_DATABASE": creds.database,
         },
         labels=labels(project, "app"),
         ports={80: settings.port},
-        build=BuildSpec(settings.root, app_image, args={"PYTHON_IMAGE": settings.images.python}),
+        build=BuildSpec(
+            settings.root,
+            app_image,
+            args={"PYTHON_IMAGE": settings.images.python},
+            labels=labels(project, "image"),
+        ),
+        secrets=("MYSQL_PASSWORD",),
+        user=APP_USER,
+        depends_on=(db.role,),
+        probes=HttpProbes(),
+        cpus_variable="GUNICORN_WORKERS",
+        resources=Resources(cpu_request="100m", memory_request="128Mi", cpu_limit="1", memory_limit="256Mi"),
     )
     return StackSpec(project, network, volume, db, app)
