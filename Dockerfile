@@ -21,6 +21,11 @@ COPY gunicorn.conf.py ./
 COPY db/ ./db/
 COPY app/ ./app/
 
+# The DB is found by name through Docker's embedded DNS, which forwards a name it does not know
+# (the DB container while it is stopped) upstream; when nothing answers, glibc waits 5 s per try,
+# outside the app's 2 s connect timeout. One second per try keeps a DB outage from stalling requests.
+ENV RES_OPTIONS="timeout:1 attempts:2"
+
 USER 10001:10001
 EXPOSE 80
 # Liveness only (/healthz never touches the DB): a DB outage must not make Docker see the app as broken.

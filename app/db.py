@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -151,8 +152,20 @@ class Database:
         reason = f"MySQL error {code}: {message}" if code else str(message)
         if context:
             reason = f"{context} ({reason}); the message may or may not be stored"
-        password = self.settings.password
-        return DatabaseUnavailable(reason.replace(password, "***") if password else reason)
+        return DatabaseUnavailable(mask(reason, self.settings.password))
+
+
+def mask(text: str, secret: str) -> str:
+    """Hide ``secret`` in ``text`` where it stands as a word of its own.
+
+    A plain replace would turn a one-letter password into holes in every word ("M***SQL").
+    """
+    if not secret:
+        return text
+    # Word boundaries only where the secret's own edge is a word character.
+    before = r"(?<!\w)" if re.match(r"\w", secret[0]) else ""
+    after = r"(?!\w)" if re.match(r"\w", secret[-1]) else ""
+    return re.sub(before + re.escape(secret) + after, "***", text)
 
 
 def is_connection_lost(exc: BaseException) -> bool:

@@ -33,17 +33,20 @@ def clean_text(raw: str) -> str:
     Control characters (line breaks, tabs, NUL, ...) are refused rather than removed, and lone
     surrogates (possible through JSON escapes) are refused because they are not text.
     """
-    text = raw.strip()
-    if not text:
-        raise InvalidMessage("empty")
-    if len(text) > store.MAX_TEXT:
-        raise InvalidMessage("too_long")
-    for char in text:
+    # Only ordinary whitespace is trimmed before the check: str.strip() alone would also drop
+    # control characters such as \x1c or \x85 at the edges, silently changing the text.
+    core = raw.strip(" \t\n\r")
+    for char in core:
         category = unicodedata.category(char)
         if category == "Cc":
             raise InvalidMessage("control")
         if category == "Cs":
             raise InvalidMessage("unicode")
+    text = core.strip()  # other Unicode spaces at the edges (e.g. U+3000)
+    if not text:
+        raise InvalidMessage("empty")
+    if len(text) > store.MAX_TEXT:
+        raise InvalidMessage("too_long")
     return text
 
 
@@ -138,6 +141,9 @@ def _json_body() -> dict[str, Any]:
         abort(400, description="the body is not valid UTF-8")
     except ValueError:
         abort(400, description="the body is not valid JSON")
+    except RecursionError:
+        # A few KiB of "[[[[..." nest deeper than the decoder's recursion limit: bad input, not a bug.
+        abort(400, description="the body nests JSON too deeply")
     if not isinstance(body, dict):
         abort(400, description="the body must be a JSON object")
     return body

@@ -57,7 +57,7 @@ SPEC: dict[str, Any] = {
                     "403": _error("posted from another origin"),
                     "413": _error("body too large"),
                     "415": _error("not application/json"),
-                    "503": _error("the database is unavailable; nothing was stored"),
+                    "503": _error("the database is unavailable; a write cut off mid-way may be stored"),
                 },
             },
         },

@@ -46,6 +46,7 @@ def test_invalid_messages_are_400_before_the_database_is_asked(
         (b"{not json", "application/json", 400),
         (b'{"text": "\xff\xfe"}', "application/json", 400),
         (b'{"text": "lone \\ud800 surrogate"}', "application/json", 400),
+        (b"[" * 5000 + b"]" * 5000, "application/json", 400),  # deeper than the decoder's recursion limit
         (b"text=hi", "application/x-www-form-urlencoded", 415),
         (b'{"text": "hi"}', "text/plain", 415),
         (b'{"text": "hi"}', None, 415),

@@ -8,6 +8,7 @@ import pytest
 
 from app import create_app
 from app.config import ConfigError, load_settings
+from app.db import mask
 
 from .conftest import PASSWORD
 
@@ -92,3 +93,21 @@ def test_the_factory_starts_without_touching_the_database(environ: dict[str, str
     # The port is closed: building the app must not try to connect.
     app = create_app({"ENVIRON": environ})
     assert app.config["DB_SETTINGS"].port == int(environ["MYSQL_PORT"])
+
+
+@pytest.mark.parametrize(
+    ("text", "secret", "shown"),
+    [
+        ("Access denied (using s3cr3t)", "s3cr3t", "Access denied (using ***)"),
+        (
+            "MySQL error 2003: Can't connect to MySQL server",
+            "y",
+            "MySQL error 2003: Can't connect to MySQL server",
+        ),
+        ("password=p@ss!", "p@ss!", "password=***"),
+        ("user!!x", "!!x", "user***"),
+        ("nothing to hide", "", "nothing to hide"),
+    ],
+)
+def test_a_password_is_masked_as_a_word_not_inside_words(text: str, secret: str, shown: str) -> None:
+    assert mask(text, secret) == shown

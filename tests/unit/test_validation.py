@@ -40,6 +40,8 @@ def test_valid_text_is_kept(raw: str, stored: str) -> None:
         ("nul\x00", "control"),
         ("del\x7f", "control"),
         ("c1\x85control", "control"),
+        ("\x1cedge", "control"),  # str.strip() would drop it: refused, never silently removed
+        ("edge\x85", "control"),
         ("lone \ud800 surrogate", "unicode"),
     ],
 )
