@@ -9,7 +9,7 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
-class WaitTimeout(Exception):
+class WaitTimeout(TimeoutError):
     """The condition did not hold before the deadline."""
 
 
@@ -18,6 +18,7 @@ def wait_for(
     timeout: float,
     interval: float = 0.1,
     transient: tuple[type[BaseException], ...] = (),
+    what: str = "the condition",
 ) -> T:
     """Call ``condition`` until it returns something truthy, and return that.
 
@@ -36,5 +37,5 @@ def wait_for(
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             reason = f": last error: {last_error}" if last_error else ""
-            raise WaitTimeout(f"not ready after {timeout:g}s{reason}")
+            raise WaitTimeout(f"gave up waiting for {what} after {timeout:g}s{reason}")
         time.sleep(min(interval, remaining))

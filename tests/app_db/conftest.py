@@ -12,13 +12,10 @@ import contextlib
 import io
 import os
 import secrets
-import socket
 import tarfile
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
 
 import docker
 import pymysql
@@ -29,31 +26,13 @@ from flask.testing import FlaskClient
 
 from app import create_app
 from stack.images import resolve_images
+from stack.waiting import wait_for
+from tests.support import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 LABELS = {"com.apl.test": "appdb"}
 INIT_DATABASE = "apl_test"  # created by the image from MYSQL_DATABASE, schema from db/
 APP_USER = "apl"
-T = TypeVar("T")
-
-
-def wait_for(condition: Callable[[], T | None], *, timeout: float, what: str, delay: float = 0.25) -> T:
-    """Poll ``condition`` until it returns something other than None, or fail at the deadline."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = condition()
-        if result is not None:
-            return result
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"gave up after {timeout:.0f} s waiting for {what}")
-        time.sleep(delay)
-
-
-def free_port() -> int:
-    """Return a local port free right now (the container keeps it across restarts)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass
@@ -153,21 +132,6 @@ def image_from_settings(client: docker.DockerClient, role: str) -> str:
                 pytrace=False,
             )
     return image
-
-
-@pytest.fixture(scope="session")
-def docker_client() -> Iterator[docker.DockerClient]:
-    """A Docker client, closed at the end."""
-    client = docker.from_env()
-    try:
-        client.ping()
-    except docker.errors.DockerException as exc:
-        client.close()
-        pytest.fail(
-            f"no Docker engine answers ({exc}); start one with scripts/docker-engine.sh", pytrace=False
-        )
-    yield client
-    client.close()
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,10 @@ import requests
 from docker.models.containers import Container
 from docker.models.images import Image
 
-from .conftest import LABELS, REPO, DBServer, free_port, image_from_settings, wait_for
+from stack.waiting import wait_for
+from tests.support import free_port
+
+from .conftest import LABELS, REPO, DBServer, image_from_settings
 
 pytestmark = pytest.mark.appdb
 

@@ -8,14 +8,9 @@ from collections.abc import Iterator
 import docker
 import pytest
 
-from .support import SESSION_PROJECT, Orchestrate, Stack, free_port, remove_project, run_orchestrate
+from tests.support import free_port
 
-
-@pytest.fixture(scope="session")
-def docker_client() -> Iterator[docker.DockerClient]:
-    client = docker.from_env()
-    yield client
-    client.close()
+from .support import SESSION_PROJECT, Orchestrate, Stack, remove_project, run_orchestrate
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
-import socket
 import subprocess
 import sys
 from collections.abc import Callable
@@ -17,9 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import docker
+import requests
 
 from stack.images import resolve_images
 from stack.spec import LABEL_PROJECT
+from stack.waiting import wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 # One id per test run: runs side by side (a developer's and CI's) never share a resource name.
@@ -43,13 +44,6 @@ class Stack:
     def name(self, base: str) -> str:
         """A resource's name in this project (see stack.spec.resource_name)."""
         return f"{self.project}-{base}"
-
-
-def free_port() -> int:
-    """A host port nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def python_image() -> str:
@@ -103,3 +97,15 @@ def remove_project(client: docker.DockerClient, project: str, root: Path = REPO)
 def _ignore_gone(action: Callable[[], object]) -> None:
     with contextlib.suppress(docker.errors.APIError):
         action()
+
+
+def wait_until_connected(base_url: str, timeout: float = 180) -> str:
+    """Poll /readyz until the app reaches its DB, then return the page's text."""
+
+    def ready() -> bool:
+        return requests.get(f"{base_url}/readyz", timeout=2).status_code == 200
+
+    wait_for(ready, timeout=timeout, interval=0.5, transient=(requests.RequestException,))
+    page = requests.get(f"{base_url}/", timeout=10)
+    assert page.status_code == 200
+    return page.text

@@ -9,8 +9,9 @@ from pathlib import Path
 import docker
 import pytest
 
-from .readiness import wait_until_connected
-from .support import REPO, Orchestrate, free_port, owned
+from tests.support import free_port
+
+from .support import REPO, Orchestrate, owned, wait_until_connected
 
 pytestmark = pytest.mark.integration
 

@@ -16,8 +16,9 @@ import pytest
 
 from stack.images import resolve_images
 from stack.waiting import wait_for
+from tests.support import free_port
 
-from .support import REPO, RUN_ID, Orchestrate, Stack, free_port, owned
+from .support import REPO, RUN_ID, Orchestrate, Stack, owned
 
 pytestmark = pytest.mark.integration
 

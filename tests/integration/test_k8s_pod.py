@@ -18,8 +18,9 @@ from stack.render.k8s import manifests
 from stack.settings import read_settings
 from stack.spec import LABEL_PROJECT, LABEL_ROLE, build_spec
 from stack.waiting import wait_for
+from tests.support import free_port
 
-from .support import Orchestrate, free_port
+from .support import Orchestrate
 
 pytestmark = pytest.mark.integration
 

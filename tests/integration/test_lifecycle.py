@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 import requests
 
-from .support import Orchestrate, free_port, owned
+from tests.support import free_port
+
+from .support import Orchestrate, owned
 
 pytestmark = pytest.mark.integration
 

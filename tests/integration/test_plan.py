@@ -7,8 +7,9 @@ import subprocess
 import docker
 import pytest
 
-from .readiness import wait_until_connected
-from .support import Orchestrate, free_port, owned
+from tests.support import free_port
+
+from .support import Orchestrate, owned, wait_until_connected
 
 pytestmark = pytest.mark.integration
 

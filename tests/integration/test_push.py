@@ -12,8 +12,9 @@ from docker.errors import ImageNotFound
 
 from stack.spec import LABEL_PROJECT, LABEL_ROLE
 from stack.waiting import wait_for
+from tests.support import free_port
 
-from .support import Orchestrate, free_port
+from .support import Orchestrate
 
 pytestmark = pytest.mark.integration
 

@@ -11,16 +11,10 @@ from collections.abc import Iterator
 import docker
 import pytest
 
-from tests.integration.support import free_port, remove_project
+from tests.integration.support import remove_project
+from tests.support import free_port
 
 from .support import FIGURES, PROJECT, LiveStack, Record
-
-
-@pytest.fixture(scope="package")
-def docker_client() -> Iterator[docker.DockerClient]:
-    client = docker.from_env()
-    yield client
-    client.close()
 
 
 @pytest.fixture(scope="package")

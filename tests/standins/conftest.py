@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import docker
 import pytest
-from docker.errors import DockerException, ImageNotFound
+from docker.errors import ImageNotFound
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BUILD_SCRIPT = REPO_ROOT / "scripts" / "standin-images.sh"
@@ -20,21 +19,6 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "standins: runs the registry-free stand-in images (needs a Docker engine)"
     )
-
-
-@pytest.fixture(scope="session")
-def docker_client() -> Iterator[docker.DockerClient]:
-    """A client for the local engine, closed at the end of the session."""
-    try:
-        client = docker.from_env()
-        client.ping()
-    except DockerException as error:
-        pytest.fail(
-            f"no Docker engine answers ({error}); run scripts/docker-engine.sh, "
-            'or deselect these tests with -m "not standins"'
-        )
-    yield client
-    client.close()
 
 
 @pytest.fixture(scope="session")

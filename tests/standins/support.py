@@ -19,6 +19,8 @@ from docker.models.containers import Container
 from docker.models.networks import Network
 from docker.models.volumes import Volume
 
+from stack.waiting import WaitTimeout, wait_for
+
 NAME_PREFIX = "apl-test-standin-"
 LABELS = {"com.apl.test": "standin"}
 DB_PORT = "3306/tcp"
@@ -34,19 +36,15 @@ def wait_until(
     interval: float = 0.1,
     diagnose: Callable[[], str] | None = None,
 ) -> T:
-    """Poll ``condition`` until it returns something truthy, and return that; fail at the deadline.
+    """Poll ``condition`` (stack.waiting.wait_for) and fail the test at the deadline.
 
     :param diagnose: called once on timeout; its text (e.g. a container's logs) joins the error.
     """
-    deadline = time.monotonic() + timeout
-    while True:
-        result = condition()
-        if result:
-            return result
-        if time.monotonic() >= deadline:
-            details = f"\n--- diagnosis ---\n{diagnose()}" if diagnose else ""
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}{details}")
-        time.sleep(interval)
+    try:
+        return wait_for(condition, timeout=timeout, interval=interval, what=what)
+    except WaitTimeout as timeout_error:
+        details = f"\n--- diagnosis ---\n{diagnose()}" if diagnose else ""
+        raise AssertionError(f"{timeout_error}{details}") from None
 
 
 def tar_of(files: Mapping[str, tuple[bytes, int]]) -> bytes:
