@@ -19,6 +19,7 @@ from .runner import Runner
 from .settings import Settings, read_settings
 from .spec import StackSpec, build_spec
 
+CREATING_COMMANDS = {"up", "plan", "export"}
 SERVICES = {"db": "db", "mysql": "db", "app": "app"}
 
 
@@ -101,6 +102,8 @@ def run(args: argparse.Namespace) -> int:
         db_image=option("db_image"),
         python_image=option("python_image"),
         wait_timeout=option("timeout"),
+        # Only commands that create or describe a stack need passwords; the others never write one.
+        generate_credentials=args.command in CREATING_COMMANDS,
     )
     spec = build_spec(settings)
     if args.command in ("plan", "export"):

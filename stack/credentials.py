@@ -32,8 +32,12 @@ class Credentials:
         return f"Credentials(user={self.user!r}, database={self.database!r}, passwords=***)"
 
 
-def load_credentials(env: Mapping[str, str], path: Path) -> Credentials:
-    """Resolve credentials: the environment first, then ``path``; generate and store what is missing."""
+def load_credentials(env: Mapping[str, str], path: Path, generate: bool = True) -> Credentials:
+    """Resolve credentials: the environment first, then ``path``; generate and store what is missing.
+
+    With ``generate=False`` (commands that only look at or remove a stack) nothing is written,
+    and a missing password stays empty.
+    """
     stored = _read(path)
     user = env.get("MYSQL_USER") or DEFAULT_USER
     database = env.get("MYSQL_DATABASE") or DEFAULT_DATABASE
@@ -44,7 +48,7 @@ def load_credentials(env: Mapping[str, str], path: Path) -> Credentials:
 
     def remembered(key: str) -> str:
         if key not in stored:
-            generated[key] = secrets.token_urlsafe(18)
+            generated[key] = secrets.token_urlsafe(18) if generate else ""
         return stored.get(key) or generated[key]
 
     if user == "root":
@@ -59,7 +63,7 @@ def load_credentials(env: Mapping[str, str], path: Path) -> Credentials:
         root_password = root_password or remembered("MYSQL_ROOT_PASSWORD")
         password = password or remembered("MYSQL_PASSWORD")
 
-    if generated:
+    if generate and generated:
         _write(path, {**stored, **generated})
     return Credentials(root_password=root_password, user=user, password=password, database=database)
 

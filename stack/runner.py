@@ -270,9 +270,17 @@ class Runner:
 
     # -- the rest of the life cycle -----------------------------------------------------
 
+    def _containers(self) -> list[Container]:
+        """The project's containers in start order: the DB, then the app."""
+        order = [service.role for service in self.spec.services]
+        found = self.client.containers.list(all=True, filters=self._filters())
+        return sorted(
+            found, key=lambda c: order.index(r) if (r := c.labels.get(LABEL_ROLE)) in order else len(order)
+        )
+
     def down(self, volumes: bool = False, images: bool = False) -> None:
-        """Remove the containers and the network; the volume and image only when asked."""
-        for container in self.client.containers.list(all=True, filters=self._filters()):
+        """Remove the containers (the app first) and the network; the volume and image only when asked."""
+        for container in reversed(self._containers()):
             self.progress.update("Container", container.name, "Removing")
             self._stop_remove(container)
             self.progress.update("Container", container.name, "Removed")
@@ -314,7 +322,7 @@ class Runner:
             (f"volume {v.name}", "created", "", "", "")
             for v in self.client.volumes.list(filters=self._filters())
         ]
-        for container in self.client.containers.list(all=True, filters=self._filters()):
+        for container in self._containers():
             state = container.attrs["State"]
             restarts = container.attrs.get("RestartCount", 0)
             described = state["Status"] + (

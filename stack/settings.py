@@ -43,6 +43,7 @@ def read_settings(
     python_image: str | None = None,
     wait_timeout: float | None = None,
     root: Path = REPO_ROOT,
+    generate_credentials: bool = True,
 ) -> Settings:
     """Combine flags (the keyword arguments) with ``env`` and validate the result."""
     project = project or env.get("APL_PROJECT") or "apl"
@@ -61,7 +62,7 @@ def read_settings(
         choice, db=db_image or env.get("APL_DB_IMAGE"), python=python_image or env.get("APL_PYTHON_IMAGE")
     )
     timeout = wait_timeout if wait_timeout is not None else float(_int(env, "APL_WAIT_TIMEOUT", 120))
-    credentials = load_credentials(env, root / PRIVATE_DIR / f"{project}.env")
+    credentials = load_credentials(env, root / PRIVATE_DIR / f"{project}.env", generate_credentials)
     return Settings(project, port, image_set, credentials, root, timeout)
 
 

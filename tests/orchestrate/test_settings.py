@@ -79,3 +79,9 @@ def test_root_with_two_different_passwords_is_refused(tmp_path: Path) -> None:
     env = {"MYSQL_USER": "root", "MYSQL_PASSWORD": "a", "MYSQL_ROOT_PASSWORD": "b"}
     with pytest.raises(StackError, match="differ"):
         settings(tmp_path, env)
+
+
+def test_commands_that_only_look_never_write_credentials(tmp_path: Path) -> None:
+    creds = settings(tmp_path, generate_credentials=False).credentials
+    assert creds.password == creds.root_password == ""
+    assert not (tmp_path / ".apl").exists()
