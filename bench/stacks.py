@@ -1,0 +1,249 @@
+"""The stacks the benchmarks run, and removing all of them afterwards.
+
+Everything runs from a snapshot of the working tree taken at the start, so an edit made
+while the benchmarks run changes nothing they measure. Projects are named ``aplbench*``;
+every container, network, volume and image tag they or the PHP page create is removed at
+the end, also after a failure or Ctrl-C. Image layers stay behind as build cache, as after
+any ``docker build``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType, TracebackType
+
+import docker
+import requests
+from docker.errors import APIError, ImageNotFound
+from docker.models.containers import Container
+
+from stack.settings import Settings, read_settings
+from stack.spec import LABEL_PROJECT, LABEL_ROLE, build_spec
+from stack.waiting import wait_for
+
+log = logging.getLogger("bench")
+
+REPO = Path(__file__).resolve().parent.parent
+PHP_CONTEXT = REPO / "bench" / "php"
+PHP_IMAGE = "aplbench/php:8.2-apache"
+PHP_OK = "接続に成功しました。"  # the lesson's "connection succeeded" line
+COMPOSE_LABEL = "com.docker.compose.project"
+# What orchestrate.py needs to build and run the stack; nothing else of the working tree is copied.
+SNAPSHOT_PATHS = (
+    "orchestrate.py",
+    "stack",
+    "app",
+    "db",
+    "Dockerfile",
+    ".dockerignore",
+    "gunicorn.conf.py",
+    "requirements.txt",
+)
+
+
+class BenchError(Exception):
+    """The benchmarks cannot go on; the message says why and what to do."""
+
+
+def free_port() -> int:
+    """A host port nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def copy_tree(into: Path, root: Path = REPO) -> Path:
+    """Copy what the stack is built and run from (SNAPSHOT_PATHS) from ``root`` into ``into``."""
+    into.mkdir(parents=True)
+    skip = shutil.ignore_patterns("__pycache__", "*.pyc")
+    for name in SNAPSHOT_PATHS:
+        source = root / name
+        if source.is_dir():
+            shutil.copytree(source, into / name, ignore=skip)
+        elif source.exists():
+            shutil.copy2(source, into / name)
+    return into
+
+
+@dataclass(frozen=True)
+class Project:
+    """An orchestrate.py project, run from a snapshot as a user runs it: a new process per command."""
+
+    name: str
+    port: int
+    root: Path
+    images: str
+
+    @property
+    def url(self) -> str:
+        """The app's address on this machine."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def command(self, *args: str) -> list[str]:
+        """The orchestrate.py command line for ``args``."""
+        options = ["--project", self.name, "--port", str(self.port), "--images", self.images, "-q"]
+        return [sys.executable, str(self.root / "orchestrate.py"), *options, *args]
+
+    def orchestrate(self, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+        """Run orchestrate.py; raise BenchError with its output if it fails."""
+        command = self.command(*args)
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
+        if done.returncode != 0:
+            raise BenchError(
+                f"`orchestrate.py {' '.join(args)}` for project {self.name} failed "
+                f"(exit {done.returncode}):\n{done.stderr.strip()}"
+            )
+        return done
+
+    def settings(self) -> Settings:
+        """The project's settings, credentials included, as orchestrate.py reads them."""
+        env = os.environ
+        return read_settings(env, project=self.name, images=self.images, port=self.port, root=self.root)
+
+    def container(self, client: docker.DockerClient, role: str) -> Container:
+        """The project's container for ``role`` ("db" or "app")."""
+        filters = {"label": [f"{LABEL_PROJECT}={self.name}", f"{LABEL_ROLE}={role}"]}
+        found = client.containers.list(all=True, filters=filters)
+        if not found:
+            raise BenchError(f"project {self.name} has no {role} container")
+        return found[0]
+
+
+def first_ok(url: str, timeout: float, contains: str | None = None) -> float:
+    """Poll ``url`` until it answers 200 (with ``contains`` in the body, if given); return when, monotonic."""
+
+    def answered() -> float | None:
+        try:
+            response = requests.get(url, timeout=1)
+        except requests.RequestException:
+            return None
+        ok = response.status_code == 200 and (contains is None or contains in response.text)
+        return time.monotonic() if ok else None
+
+    return wait_for(answered, timeout=timeout, interval=0.02)
+
+
+class Workspace:
+    """Snapshots, projects and the PHP page, all removed again on the way out."""
+
+    def __init__(self, client: docker.DockerClient, images: str) -> None:
+        self.client = client
+        self.images = images
+        self._scratch: Path | None = None
+        self._projects: list[str] = []  # orchestrate.py and Compose projects, by name
+        self._tags: list[str] = []
+        self._previous_sigterm: object = None
+
+    def __enter__(self) -> Workspace:
+        self._scratch = Path(tempfile.mkdtemp(prefix="aplbench-"))
+        # `kill` (SIGTERM) should clean up like Ctrl-C does, not leave the stacks running.
+        self._previous_sigterm = signal.signal(signal.SIGTERM, _interrupt)
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        with _sigint_ignored():
+            log.info("cleaning up: projects %s, tags %s", ", ".join(self._projects), ", ".join(self._tags))
+            for name in reversed(self._projects):
+                self.remove_project(name)
+            for tag in self._tags:
+                with suppress(ImageNotFound, APIError):
+                    # noprune: the layers stay as build cache, so the next run builds in seconds.
+                    self.client.images.remove(tag, force=True, noprune=True)
+            if self._scratch is not None:
+                shutil.rmtree(self._scratch, ignore_errors=True)
+            signal.signal(signal.SIGTERM, self._previous_sigterm)  # type: ignore[arg-type]
+
+    def snapshot(self, name: str) -> Path:
+        """A fresh copy of the working tree's stack files, removed at the end."""
+        assert self._scratch is not None, "use Workspace as a context manager"
+        return copy_tree(self._scratch / name)
+
+    def project(self, name: str, root: Path) -> Project:
+        """An orchestrate.py project on a free port, removed at the end; leftovers of it are removed now."""
+        self.remove_project(name)
+        self._projects.append(name)
+        return Project(name, free_port(), root, self.images)
+
+    def remove_project(self, name: str) -> None:
+        """Remove every container, network, volume and image labelled with project ``name``."""
+        for label in (LABEL_PROJECT, COMPOSE_LABEL):
+            filters = {"label": f"{label}={name}"}
+            for container in self.client.containers.list(all=True, filters=filters):
+                _quietly(lambda c=container: c.remove(force=True, v=True))
+            for network in self.client.networks.list(filters=filters):
+                _quietly(network.remove)
+            for volume in self.client.volumes.list(filters=filters):
+                _quietly(lambda v=volume: v.remove(force=True))
+            for image in self.client.images.list(filters=filters):
+                _quietly(lambda i=image: self.client.images.remove(i.id, force=True, noprune=True))
+
+    # -- the lesson's PHP page ----------------------------------------------------------
+
+    def build_php(self, base_image: str) -> str:
+        """Build the PHP page's image (layer cache makes a rebuild take seconds); return its tag."""
+        log.info("building %s on %s", PHP_IMAGE, base_image)
+        self._tags.append(PHP_IMAGE)
+        try:
+            self.client.images.build(
+                path=str(PHP_CONTEXT),
+                tag=PHP_IMAGE,
+                buildargs={"BASE_IMAGE": base_image},
+                rm=True,
+                forcerm=True,
+            )
+        except docker.errors.BuildError as error:
+            lines = "\n".join(str(step.get("stream", "")).rstrip() for step in error.build_log)
+            raise BenchError(f"building {PHP_IMAGE} failed: {error.msg}\n{lines[-2000:]}") from None
+        return PHP_IMAGE
+
+    def start_php(self, project: Project) -> tuple[Container, str]:
+        """Run the PHP page on the project's network against its DB, connecting as root as the lesson did."""
+        settings = project.settings()
+        network = build_spec(settings).network.name
+        root_password = settings.credentials.root_password
+        port = free_port()
+        container = self.client.containers.run(
+            PHP_IMAGE,
+            name=f"{project.name}-php",
+            detach=True,
+            network=network,
+            environment={"MYSQL_USER": "root", "MYSQL_PASSWORD": root_password},
+            ports={"80/tcp": ("127.0.0.1", port)},
+            labels={LABEL_PROJECT: project.name, LABEL_ROLE: "bench-php"},
+        )
+        url = f"http://127.0.0.1:{port}/"
+        first_ok(url, timeout=60, contains=PHP_OK)
+        return container, url
+
+
+def _quietly(action: Callable[[], object]) -> None:
+    with suppress(APIError):
+        action()
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+@contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """Let cleanup finish even if Ctrl-C is pressed again."""
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
