@@ -138,8 +138,10 @@ class Runner:
             else:
                 self.progress.update("Container", name, "Running")
             return current
+        replaced_image = None
         if current:
             self.progress.update("Container", name, "Recreating")
+            replaced_image = current.attrs["Image"]
             self._stop_remove(current)
         elif self._name_taken(name):
             raise _not_ours("container", name, self.spec.project)
@@ -148,7 +150,18 @@ class Runner:
         undo.append(lambda: self._stop_remove(created))
         self._start(created)
         self.progress.update("Container", name, "Started")
+        if replaced_image and replaced_image != image_id:
+            self._remove_own_image(replaced_image)
         return created
+
+    def _remove_own_image(self, image_id: str) -> None:
+        """Remove an app image this project built and no longer runs, so rebuilds leave no dangling images."""
+        try:
+            image = self.client.images.get(image_id)
+            if (image.labels or {}).get(LABEL_PROJECT) == self.spec.project and not image.tags:
+                self.client.images.remove(image.id)
+        except APIError:  # still used by another container, or already gone: keep it
+            pass
 
     def _create_args(self, service: ServiceSpec, config_hash: str) -> dict:
         health = service.healthcheck

@@ -61,6 +61,7 @@ def test_an_app_change_replaces_only_the_app(orchestrate: Orchestrate, stack: St
     alias = f"apltest/python-alias:{RUN_ID}"
     docker_client.images.get(python_image()).tag(alias)
     before = container_ids(docker_client, stack)
+    old_image = docker_client.containers.get(stack.name("apl-app")).attrs["Image"]
     try:
         changed = orchestrate(
             "--project", stack.project, "--port", str(stack.port), "--python-image", alias, "up"
@@ -70,6 +71,9 @@ def test_an_app_change_replaces_only_the_app(orchestrate: Orchestrate, stack: St
         assert after["mysql"] == before["mysql"]
         assert after["apl-app"] != before["apl-app"]
         assert f"Container {stack.name('apl-app')}" in changed.stderr and "Recreating" in changed.stderr
+        # The image it replaced is removed rather than left dangling.
+        with pytest.raises(docker.errors.ImageNotFound):
+            docker_client.images.get(old_image)
     finally:
         restored = orchestrate("--project", stack.project, "--port", str(stack.port), "up")
         docker_client.images.remove(alias)
