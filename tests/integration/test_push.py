@@ -2,34 +2,35 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import docker
 import pytest
 import requests
-from docker.errors import ImageNotFound
 
 from stack.spec import LABEL_PROJECT, LABEL_ROLE
 from stack.waiting import wait_for
 from tests.support import free_port
 
-from .support import Orchestrate
+from .support import RUN_ID, Orchestrate
 
 pytestmark = pytest.mark.integration
 
-# Built once from Debian's docker-registry package and kept, as the stand-in images are.
-REGISTRY_IMAGE = "apl/registry:2-bookworm"
 REGISTRY_CONTEXT = Path(__file__).parent / "registry"
 
 
 @pytest.fixture(scope="session")
-def registry_image(docker_client: docker.DockerClient) -> str:
-    try:
-        docker_client.images.get(REGISTRY_IMAGE)
-    except ImageNotFound:
-        docker_client.images.build(path=str(REGISTRY_CONTEXT), tag=REGISTRY_IMAGE, rm=True, forcerm=True)
-    return REGISTRY_IMAGE
+def registry_image(docker_client: docker.DockerClient) -> Iterator[str]:
+    """Debian's docker-registry on the stand-in base, or on Debian's own image where Docker Hub answers."""
+    base = "apl/debian:bookworm" if os.environ.get("APL_IMAGES") == "standin" else "debian:bookworm-slim"
+    tag = f"apltest/registry:{RUN_ID}"
+    docker_client.images.build(
+        path=str(REGISTRY_CONTEXT), tag=tag, buildargs={"BASE_IMAGE": base}, rm=True, forcerm=True
+    )
+    yield tag
+    docker_client.images.remove(tag)
 
 
 @pytest.fixture
