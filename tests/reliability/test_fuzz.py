@@ -1,7 +1,8 @@
 """5. Property-based fuzz of the JSON API, checked against the OpenAPI description the app serves.
 
-Each property has a fixed example budget. The seed changes from run to run, so CI keeps
-exploring; it is printed in the figures table, and APL_FUZZ_SEED=<seed> replays a run.
+Each property has a fixed example budget and, by default, a fixed seed, so every run (CI's
+included) tries the same inputs; APL_FUZZ_SEED=<seed> explores others, and the seed in use is
+printed in the figures table.
 
 Properties: no answer is a 5xx; every status is one the description documents for that
 operation; every error is the JSON error shape; a POST is accepted exactly when its text is
@@ -13,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -33,7 +33,8 @@ from .support import LiveStack, Record
 
 pytestmark = pytest.mark.reliability
 
-SEED = int(os.environ.get("APL_FUZZ_SEED") or random.SystemRandom().randrange(2**32))
+# Fixed by default: a test run must not pass or fail by chance. Set APL_FUZZ_SEED to explore.
+SEED = int(os.environ.get("APL_FUZZ_SEED") or 20261128)
 BUDGET = {"post_json": 300, "post_bytes": 150, "list": 150, "read": 150}
 # (method, path template) -> the statuses the served OpenAPI description lists for it
 Documented = dict[tuple[str, str], set[int]]
@@ -110,10 +111,12 @@ def expected_text(body: object) -> str | None:
         return None
     if font and font not in FONTS:
         return None
-    text = text.strip()
-    if not 1 <= len(text) <= MAX_TEXT:
+    # Ordinary whitespace is trimmed; a control character anywhere else is refused, edges included.
+    core = text.strip(" \t\n\r")
+    if any(unicodedata.category(char) in ("Cc", "Cs") for char in core):
         return None
-    if any(unicodedata.category(char) in ("Cc", "Cs") for char in text):
+    text = core.strip()
+    if not 1 <= len(text) <= MAX_TEXT:
         return None
     return text
 
