@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app import figlet
@@ -52,6 +52,8 @@ def test_invalid_text_is_refused_with_a_reason(raw: str, key: str) -> None:
     assert str(caught.value)  # an English sentence for the API
 
 
+# derandomize: the same examples every run, so the suite never passes or fails by chance.
+@settings(derandomize=True, database=None)
 @given(st.text(max_size=300))
 def test_text_is_either_refused_or_stored_trimmed_and_otherwise_unchanged(raw: str) -> None:
     try:
