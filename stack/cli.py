@@ -94,6 +94,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 def run(args: argparse.Namespace) -> int:
     """Carry out the parsed command."""
     option = vars(args).get
+    if args.command == "export":
+        # Before the settings: reading them may generate and store credentials, and a bad -o
+        # must leave nothing written.
+        files.check_output(args.output)
     settings = read_settings(
         os.environ,
         project=option("project"),
@@ -144,7 +148,7 @@ def render(args: argparse.Namespace, settings: Settings, spec: StackSpec) -> int
     if args.form == "compose":
         notes = files.export_compose(spec, settings, args.output)
     else:
-        notes = files.export_k8s(spec, args.output, replicas=args.replicas or 1)
+        notes = files.export_k8s(spec, args.output, replicas=1 if args.replicas is None else args.replicas)
     print("\n".join(notes), file=sys.stderr)
     return 0
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,7 +49,8 @@ def load_credentials(env: Mapping[str, str], path: Path, generate: bool = True) 
     generated: dict[str, str] = {}
 
     def remembered(key: str) -> str:
-        if key not in stored:
+        # An empty stored value (a line `KEY=` left by hand) is no password: generate one as if absent.
+        if not stored.get(key):
             generated[key] = secrets.token_urlsafe(18) if generate else ""
         return stored.get(key) or generated[key]
 
@@ -83,10 +86,35 @@ def _write(path: Path, values: dict[str, str]) -> None:
 
 
 def write_private(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` readable by its owner only (mode 0600), creating the folder if needed."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    # Create with 0600 from the start: a chmod after writing would leave a readable window.
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(text)
-    os.chmod(path, 0o600)
+    """Write ``text`` to ``path`` readable by its owner only (mode 0600), creating the folder if needed.
+
+    Only a regular file is written: a device, FIFO, folder or symlink at ``path`` is refused, so that
+    e.g. ``-o /dev/null`` run as root cannot change the device's mode.
+    """
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        with contextlib.suppress(FileNotFoundError):  # a missing file is created below, 0600 from the start
+            _require_regular(path, path.lstat().st_mode)
+        # O_NOFOLLOW: a symlink put there since the check is refused, not followed. O_NONBLOCK: a FIFO
+        # put there fails to open instead of blocking until a reader comes. No O_TRUNC yet: nothing is
+        # truncated before the open file is known to be a regular one.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            _require_regular(path, os.fstat(fd).st_mode)
+            # Private before the first byte: an existing 0644 file must never hold the secrets readably.
+            os.fchmod(fd, 0o600)
+            os.ftruncate(fd, 0)
+            handle.write(text)
+    except OSError as error:
+        raise StackError(
+            f"cannot write {path}: {error.strerror or error}",
+            "choose another path, or fix the permissions of its folder",
+        ) from None
+
+
+def _require_regular(path: Path, mode: int) -> None:
+    if not stat.S_ISREG(mode):
+        raise StackError(
+            f"{path} exists and is not a regular file (a folder, device, FIFO or symlink)",
+            "choose the path of a regular file, or of one that does not exist yet",
+        )

@@ -9,10 +9,12 @@ import platform
 import re
 from collections import deque
 from pathlib import Path
+from urllib.parse import urlparse
 
 import docker
 from docker.errors import APIError, DockerException, ImageNotFound
 from docker.models.images import Image
+from docker.utils import parse_repository_tag
 from docker.utils.build import exclude_paths
 
 from .errors import StackError
@@ -42,16 +44,27 @@ def connect(timeout: int = 30) -> docker.DockerClient:
     return client
 
 
+def published_host(client: docker.DockerClient) -> str | None:
+    """Where the engine's published ports answer: None for a local engine (a socket), else its host."""
+    url = urlparse(client.api.base_url)
+    return None if url.scheme.startswith("http+docker") else url.hostname
+
+
 def ensure_image(client: docker.DockerClient, name: str, progress: Progress) -> Image:
     """The local image ``name``, pulled first if it is missing."""
     try:
         return client.images.get(name)
     except ImageNotFound:
         pass
+    except APIError as error:  # the engine refuses the name itself (e.g. upper case)
+        raise StackError(
+            f"{name!r} is not a valid image reference: {_first_line(error.explanation or error)}",
+            "write it as [registry/]name[:tag] or name@sha256:digest, in lower case",
+        ) from None
     progress.update("Image", name, "Pulling")
-    repository, _, tag = name.rpartition(":") if ":" in name.split("/")[-1] else (name, "", "latest")
+    repository, tag = parse_repository_tag(name)
     try:
-        for event in client.api.pull(repository, tag=tag, stream=True, decode=True):
+        for event in client.api.pull(repository, tag=tag or "latest", stream=True, decode=True):
             if "error" in event:
                 raise APIError(event["error"])
     except APIError as error:

@@ -10,7 +10,18 @@ import sys
 import threading
 from typing import TextIO
 
-DONE = {"Created", "Started", "Running", "Healthy", "Removed", "Up to date", "Built", "Pulled", "Stopped"}
+DONE = {
+    "Created",
+    "Restored",
+    "Started",
+    "Running",
+    "Healthy",
+    "Removed",
+    "Up to date",
+    "Built",
+    "Pulled",
+    "Stopped",
+}
 DONE |= {"Tagged", "Pushed", "Layer already exists"}  # states of an image push
 FAILED = {"Error", "Failed", "Unhealthy", "Exited"}
 

@@ -17,6 +17,9 @@ import docker
 import requests
 from docker.errors import APIError, NotFound
 from docker.models.containers import Container
+from docker.models.images import Image
+from docker.models.networks import Network, NetworkCollection
+from docker.models.volumes import Volume, VolumeCollection
 
 from . import engine
 from .errors import StackError
@@ -35,6 +38,8 @@ class Runner:
         self.client = client
         self.spec = spec
         self.progress = progress
+        # A remote engine (DOCKER_HOST=tcp://...) publishes ports on its own host, not on this one.
+        self.remote_host = engine.published_host(client)
 
     # -- finding what exists -------------------------------------------------------------
 
@@ -45,46 +50,53 @@ class Runner:
         return {"label": wanted}
 
     def container(self, role: str) -> Container | None:
-        """The project's container for ``role``, if it exists."""
+        """The project's container for ``role``, if it exists (by its name, should an old one linger)."""
         found = self.client.containers.list(all=True, filters=self._filters(role))
-        return found[0] if found else None
+        name = self.spec.service(role).container_name
+        return next((c for c in found if c.name == name), found[0] if found else None)
 
     # -- up ------------------------------------------------------------------------------
 
     def up(self, build: bool = True, timeout: float = 120) -> None:
         """Bring the stack to its spec and wait until the app answers through its published port."""
-        undo: list[Callable[[], None]] = []
+        undo: list[Callable[[], None]] = []  # reverses this run's changes if it fails
+        finish: list[Callable[[], None]] = []  # removes what was replaced, once the stack is ready
         try:
             self._check_port()
-            # Images first: a pull that cannot work should fail before anything is created.
+            # What can fail without touching the stack comes first: pulls, and a missing app image.
             db_image = engine.ensure_image(self.client, self.spec.db.image, self.progress)
+            app_image = self._current_app_image(build)
             self._ensure_resource("Network", self.spec.network, self.client.networks, undo)
             self._ensure_resource("Volume", self.spec.volume, self.client.volumes, undo)
             # The DB initialises while the app image builds and starts: the app waits for it.
-            db = self._ensure_container(self.spec.db, db_image.id, undo)
-            app_image = self._app_image(build)
-            app = self._ensure_container(self.spec.app, app_image.id, undo)
+            db = self._ensure_container(self.spec.db, db_image.id, undo, finish)
+            app_image = app_image or self._build_app_image()
+            app = self._ensure_container(self.spec.app, app_image.id, undo, finish)
             self._wait_ready(db, app, timeout)
         except BaseException as error:
             with _sigint_ignored():
                 for step in reversed(undo):
                     _quietly(step)
             if isinstance(error, KeyboardInterrupt):
-                raise StackError("interrupted; removed what this run had created", exit_code=130) from None
+                raise StackError(
+                    "interrupted; the stack is as it was before this run", exit_code=130
+                ) from None
             raise
+        for step in finish:
+            _quietly(step)
 
     def _check_port(self) -> None:
         port = self.spec.app.ports[80]
         app = self.container("app")
-        if app and app.status == "running" and _published_port(app) == port:
-            return
+        if self.remote_host or (app and app.status == "running" and _published_port(app) == port):
+            return  # a remote engine's ports are not this host's to probe; the engine reports conflicts
         probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("0.0.0.0", port))
         except OSError as error:
             if error.errno != errno.EADDRINUSE:
-                raise
+                return  # e.g. a low port this user may not bind: the engine can, and says if it is taken
             raise StackError(
                 f"host port {port} is already taken by {self._port_holder(port)}", _PORT_FIX
             ) from None
@@ -93,11 +105,17 @@ class Runner:
 
     def _port_holder(self, port: int) -> str:
         for other in self.client.containers.list():
-            if _published_port(other) == port:
+            if port in _host_ports(other):
                 return f"container {other.name}"
         return "another process"
 
-    def _ensure_resource(self, kind: str, spec: ResourceSpec, collection, undo: list) -> None:  # noqa: ANN001
+    def _ensure_resource(
+        self,
+        kind: str,
+        spec: ResourceSpec,
+        collection: NetworkCollection | VolumeCollection,
+        undo: list[Callable[[], None]],
+    ) -> None:
         if collection.list(filters=self._filters(spec.labels[LABEL_ROLE])):
             self.progress.update(kind, spec.name, "Up to date")
             return
@@ -108,11 +126,11 @@ class Runner:
         undo.append(made.remove)
         self.progress.update(kind, spec.name, "Created")
 
-    def _app_image(self, build: bool):  # noqa: ANN202
+    def _current_app_image(self, build: bool) -> Image | None:
+        """The app image to run if no build is due; else None, with the base image pulled for the build."""
         spec = self.spec.app.build
         assert spec is not None
-        fingerprint = engine.context_hash(spec)
-        image = engine.current_build(self.client, spec, fingerprint)
+        image = engine.current_build(self.client, spec, engine.context_hash(spec))
         if image:
             self.progress.update("Image", spec.tag, "Up to date")
             return image
@@ -124,9 +142,20 @@ class Runner:
                     f"image {spec.tag} does not exist and --no-build was given", _BUILD_FIX
                 ) from None
         engine.ensure_image(self.client, spec.args["PYTHON_IMAGE"], self.progress)
-        return engine.build_image(self.client, spec, fingerprint, self.progress)
+        return None
 
-    def _ensure_container(self, service: ServiceSpec, image_id: str, undo: list) -> Container:
+    def _build_app_image(self) -> Image:
+        spec = self.spec.app.build
+        assert spec is not None
+        return engine.build_image(self.client, spec, engine.context_hash(spec), self.progress)
+
+    def _ensure_container(
+        self,
+        service: ServiceSpec,
+        image_id: str,
+        undo: list[Callable[[], None]],
+        finish: list[Callable[[], None]],
+    ) -> Container:
         name = service.container_name
         wanted = service.config_hash(image_id)
         current = self.container(service.role)
@@ -138,11 +167,14 @@ class Runner:
             else:
                 self.progress.update("Container", name, "Running")
             return current
-        replaced_image = None
         if current:
             self.progress.update("Container", name, "Recreating")
-            replaced_image = current.attrs["Image"]
-            self._stop_remove(current)
+            # Stopped (it holds the port) and renamed, but kept until the new one is ready: a
+            # failed update puts it back instead of leaving the stack without this service.
+            current.stop(timeout=STOP_TIMEOUT)
+            current.rename(f"{name}-replaced-{current.id[:12]}")
+            undo.append(lambda: self._restore(current, name))
+            finish.append(lambda: self._remove_replaced(current, image_id))
         elif self._name_taken(name):
             raise _not_ours("container", name, self.spec.project)
         self.progress.update("Container", name, "Creating")
@@ -150,9 +182,18 @@ class Runner:
         undo.append(lambda: self._stop_remove(created))
         self._start(created)
         self.progress.update("Container", name, "Started")
-        if replaced_image and replaced_image != image_id:
-            self._remove_own_image(replaced_image)
         return created
+
+    def _restore(self, replaced: Container, name: str) -> None:
+        """Put back a container that an update failed to replace."""
+        replaced.rename(name)
+        replaced.start()
+        self.progress.update("Container", name, "Restored")
+
+    def _remove_replaced(self, replaced: Container, new_image_id: str) -> None:
+        replaced.remove(v=False)
+        if replaced.attrs["Image"] != new_image_id:
+            self._remove_own_image(replaced.attrs["Image"])
 
     def _remove_own_image(self, image_id: str) -> None:
         """Remove an app image this project built and no longer runs, so rebuilds leave no dangling images."""
@@ -214,7 +255,7 @@ class Runner:
         return self.spec.app.probes.readiness
 
     def _wait_ready(self, db: Container, app: Container, timeout: float) -> None:
-        url = f"http://127.0.0.1:{self.spec.app.ports[80]}{self._readiness_path}"
+        url = f"http://{self.remote_host or '127.0.0.1'}:{self.spec.app.ports[80]}{self._readiness_path}"
 
         # Only a restart during this wait means a crash now: one the policy recovered from earlier
         # (an app killed last week) is history, and `up` on that healthy stack must succeed.
@@ -286,7 +327,9 @@ class Runner:
     def _containers(self) -> list[Container]:
         """The project's containers in start order: the DB, then the app."""
         order = [service.role for service in self.spec.services]
-        found = self.client.containers.list(all=True, filters=self._filters())
+        # Only the services: a stranger's container run from the app image inherits its project label.
+        listed = self.client.containers.list(all=True, filters=self._filters())
+        found = [c for c in listed if c.labels.get(LABEL_ROLE) in order]
         return sorted(
             found, key=lambda c: order.index(r) if (r := c.labels.get(LABEL_ROLE)) in order else len(order)
         )
@@ -299,14 +342,24 @@ class Runner:
             self.progress.update("Container", container.name, "Removed")
         kinds = [("Network", self.client.networks)]
         kinds += [("Volume", self.client.volumes)] if volumes else []
+        in_use = []
         for kind, collection in kinds:
             for item in collection.list(filters=self._filters()):
-                item.remove()
+                try:
+                    item.remove()
+                except APIError:  # something outside the stack still uses it: say what, remove the rest
+                    in_use.append(f"{kind.lower()} {item.name} ({_users(item)})")
+                    continue
                 self.progress.update(kind, item.name, "Removed")
         if images:
             for image in self.client.images.list(filters=self._filters("image")):
                 self.client.images.remove(image.id, force=True)
                 self.progress.update("Image", image.tags[0] if image.tags else image.short_id, "Removed")
+        if in_use:
+            raise StackError(
+                f"still in use, so kept: {', '.join(in_use)}",
+                "stop or disconnect what uses it, then run `down` again",
+            )
 
     def restart(self, role: str | None, timeout: float) -> None:
         """Restart one service or both, then wait until the app is ready again."""
@@ -394,6 +447,21 @@ def _not_ours(kind: str, name: str, project: str) -> StackError:
     )
 
 
+def _users(item: Network | Volume) -> str:
+    """Name what keeps a network or volume in use, as far as the engine tells."""
+    if isinstance(item, Network):
+        item.reload()
+        names = [endpoint.get("Name", "?") for endpoint in (item.attrs.get("Containers") or {}).values()]
+        return "attached: " + ", ".join(names) if names else "in use"
+    return "used by a container outside the stack"
+
+
+def _host_ports(container: Container) -> set[int]:
+    """Every host port the container publishes."""
+    bindings = (container.attrs.get("HostConfig") or {}).get("PortBindings") or {}
+    return {int(b["HostPort"]) for entries in bindings.values() for b in entries or [] if b.get("HostPort")}
+
+
 def _published_port(container: Container) -> int | None:
     bindings = (container.attrs.get("HostConfig") or {}).get("PortBindings") or {}
     for binding in bindings.get("80/tcp") or []:
@@ -410,7 +478,8 @@ def _tail(container: Container) -> str:
 
 
 def _quietly(step: Callable[[], None]) -> None:
-    with suppress(APIError):
+    # One step that fails (an API error, a timeout) must not stop the ones after it.
+    with suppress(Exception):
         step()
 
 

@@ -61,7 +61,12 @@ def read_settings(
     image_set = resolve_images(
         choice, db=db_image or env.get("APL_DB_IMAGE"), python=python_image or env.get("APL_PYTHON_IMAGE")
     )
-    timeout = wait_timeout if wait_timeout is not None else float(_int(env, "APL_WAIT_TIMEOUT", 120))
+    timeout = wait_timeout if wait_timeout is not None else _float(env, "APL_WAIT_TIMEOUT", 120.0)
+    if not timeout > 0:  # written so that NaN is refused too
+        raise StackError(
+            f"invalid readiness timeout of {timeout:g} seconds",
+            "give --timeout or APL_WAIT_TIMEOUT a number of seconds greater than 0, such as 120 or 2.5",
+        )
     credentials = load_credentials(env, root / PRIVATE_DIR / f"{project}.env", generate_credentials)
     return Settings(project, port, image_set, credentials, root, timeout)
 
@@ -75,4 +80,16 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
     except ValueError:
         raise StackError(
             f"{name}={raw!r} is not a whole number", f"set {name} to a number or unset it"
+        ) from None
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise StackError(
+            f"{name}={raw!r} is not a number", f"set {name} to a number of seconds, such as 2.5, or unset it"
         ) from None

@@ -33,8 +33,9 @@ def export(spec: StackSpec, replicas: int = 1) -> str:
 
 def manifests(spec: StackSpec, replicas: int = 1) -> list[Manifest]:
     """Secret, ConfigMaps, then each service's workload and Service, in start order."""
-    if replicas < 1:
-        raise StackError(f"invalid replica count {replicas}", "give --replicas a whole number of at least 1")
+    # 0 is a valid Deployment (kubectl scale --replicas 0): exported as given, to be scaled up later.
+    if replicas < 0:
+        raise StackError(f"invalid replica count {replicas}", "give --replicas a whole number of 0 or more")
     documents = [_secret(spec), *(_config_map(s, m) for s in spec.services for m in _binds(s))]
     for service in spec.services:
         documents += [_service(service), _workload(spec, service, replicas)]

@@ -19,7 +19,7 @@ import docker
 import requests
 
 from stack.images import resolve_images
-from stack.spec import LABEL_PROJECT
+from stack.spec import LABEL_PROJECT, resource_name
 from stack.waiting import wait_for
 
 REPO = Path(__file__).resolve().parents[2]
@@ -42,8 +42,8 @@ class Stack:
         return f"http://127.0.0.1:{self.port}"
 
     def name(self, base: str) -> str:
-        """A resource's name in this project (see stack.spec.resource_name)."""
-        return f"{self.project}-{base}"
+        """A resource's name in this project, as the stack names it."""
+        return resource_name(self.project, base)
 
 
 def python_image() -> str:

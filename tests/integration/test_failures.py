@@ -13,6 +13,7 @@ from pathlib import Path
 
 import docker
 import pytest
+import requests
 
 from stack.images import resolve_images
 from stack.waiting import wait_for
@@ -166,5 +167,50 @@ def test_ctrl_c_during_up_removes_what_it_made(project: str, never_ready_image: 
     finally:
         process.kill()
     assert process.returncode == 130
-    assert "error: interrupted; removed what this run had created" in stderr
+    assert "error: interrupted; the stack is as it was before this run" in stderr
+    assert debris(docker_client, project) == NOTHING
+
+
+def test_a_failed_update_puts_the_running_stack_back(
+    orchestrate: Orchestrate, stack: Stack, never_ready_image: str, docker_client
+) -> None:
+    before = {name: docker_client.containers.get(stack.name(name)).id for name in ("mysql", "apl-app")}
+    result = orchestrate(
+        "--project",
+        stack.project,
+        "--port",
+        str(stack.port),
+        "--db-image",
+        never_ready_image,
+        "--timeout",
+        "3",
+        "up",
+    )
+    assert result.returncode == 1
+    assert error_lines(result)[0].startswith(
+        f"error: the database in container {stack.name('mysql')} did not"
+    )
+    assert f"Container {stack.name('mysql')}" in result.stderr and "Restored" in result.stderr
+    after = {name: docker_client.containers.get(stack.name(name)).id for name in ("mysql", "apl-app")}
+    assert after == before
+    # Nothing of the attempt is left: no new DB container, no renamed old one.
+    assert set(owned(docker_client, stack.project)["containers"]) == {
+        stack.name("mysql"),
+        stack.name("apl-app"),
+    }
+    # The app finds its old DB again by itself.
+    wait_for(
+        lambda: requests.get(f"{stack.base_url}/readyz", timeout=2).status_code == 200,
+        timeout=60,
+        transient=(requests.RequestException,),
+        what="the restored stack to answer",
+    )
+
+
+def test_an_invalid_image_reference_is_named(orchestrate: Orchestrate, project: str, docker_client) -> None:
+    result = orchestrate("--project", project, "--port", str(free_port()), "--db-image", "Bad:Name", "up")
+    assert result.returncode == 1
+    problem, fix = error_lines(result)
+    assert problem.startswith("error: 'Bad:Name' is not a valid image reference")
+    assert "lower case" in fix
     assert debris(docker_client, project) == NOTHING

@@ -7,7 +7,7 @@ import requests
 
 from tests.support import free_port
 
-from .support import Orchestrate, owned
+from .support import Orchestrate, owned, python_image
 
 pytestmark = pytest.mark.integration
 
@@ -44,4 +44,27 @@ def test_life_cycle_keeps_data_until_the_volume_goes(
     assert texts() == ["kept"]
 
     run("down", "--volumes", "--rmi")
+    assert owned(docker_client, project) == {"containers": [], "networks": [], "volumes": [], "images": []}
+
+
+def test_down_names_what_keeps_the_network_and_removes_the_rest(
+    orchestrate: Orchestrate, project: str, docker_client
+) -> None:
+    assert orchestrate("--project", project, "--port", str(free_port()), "up").returncode == 0
+    network = f"{project}-apl-net"
+    # A container of the user's own on the stack's network, as in the lesson's `docker run --network`.
+    stranger = docker_client.containers.run(
+        python_image(), ["sleep", "60"], name=f"{project}-stranger", network=network, detach=True
+    )
+    try:
+        result = orchestrate("--project", project, "down")
+        assert result.returncode == 1
+        problem, fix = result.stderr.splitlines()[-2:]
+        assert problem == f"error: still in use, so kept: network {network} (attached: {project}-stranger)"
+        assert fix.startswith("fix: ")
+        left = owned(docker_client, project)
+        assert left["containers"] == [] and left["networks"] == [network]
+    finally:
+        stranger.remove(force=True)
+    assert orchestrate("--project", project, "down", "--volumes", "--rmi").returncode == 0
     assert owned(docker_client, project) == {"containers": [], "networks": [], "volumes": [], "images": []}

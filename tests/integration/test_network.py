@@ -7,6 +7,8 @@ import json
 import docker
 import pytest
 
+from stack.spec import LABEL_PROJECT
+
 from .support import Stack, python_image
 
 pytestmark = pytest.mark.integration
@@ -28,14 +30,15 @@ print(json.dumps({"addresses": found, "app_status": status}))
 """
 
 
-def probe(client: docker.DockerClient, network: str, *names: str) -> dict:
-    """What a throwaway container on ``network`` can resolve and reach."""
+def probe(client: docker.DockerClient, project: str, network: str, *names: str) -> dict:
+    """What a throwaway container on ``network`` can resolve and reach; it belongs to ``project``."""
     output = client.containers.run(
         python_image(),
         ["python", "-c", PROBE, *names],
         network=network,
         remove=True,
-        labels={"com.apl.test": "probe"},
+        # The project label too: a probe left by an interrupted run goes with the project's teardown.
+        labels={"com.apl.test": "probe", LABEL_PROJECT: project},
     )
     return json.loads(output.decode().strip().splitlines()[-1])
 
@@ -43,7 +46,7 @@ def probe(client: docker.DockerClient, network: str, *names: str) -> dict:
 def test_a_container_on_the_stack_network_resolves_the_db_and_reaches_the_app(
     docker_client: docker.DockerClient, stack: Stack
 ) -> None:
-    result = probe(docker_client, stack.name("apl-net"), "mysql", stack.name("apl-app"))
+    result = probe(docker_client, stack.project, stack.name("apl-net"), "mysql", stack.name("apl-app"))
     assert result["addresses"]["mysql"] is not None
     assert result["addresses"][stack.name("apl-app")] is not None
     assert result["app_status"] == 200
@@ -52,7 +55,7 @@ def test_a_container_on_the_stack_network_resolves_the_db_and_reaches_the_app(
 def test_a_container_on_the_default_bridge_resolves_neither(
     docker_client: docker.DockerClient, stack: Stack
 ) -> None:
-    result = probe(docker_client, "bridge", "mysql", stack.name("apl-app"))
+    result = probe(docker_client, stack.project, "bridge", "mysql", stack.name("apl-app"))
     assert result["addresses"] == {"mysql": None, stack.name("apl-app"): None}
     assert result["app_status"] is None
 

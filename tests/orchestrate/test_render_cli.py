@@ -62,6 +62,42 @@ def test_export_k8s_to_a_file_keeps_it_private(root: Path) -> None:
     assert mode(target) == 0o600
 
 
+@pytest.mark.parametrize("form", ["compose", "k8s"])
+@pytest.mark.parametrize(
+    ("where", "problem"),
+    [("missing/out.yaml", "folder {root}/missing does not exist"), ("folder", "it is a folder")],
+)
+def test_an_output_that_cannot_be_a_file_is_refused_before_anything_is_written(
+    root: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    form: str,
+    where: str,
+    problem: str,
+) -> None:
+    # No passwords given: reading the settings would generate and store some, which must not happen either.
+    monkeypatch.setattr(cli, "read_settings", lambda env, **flags: read_settings({}, root=root, **flags))
+    (root / "folder").mkdir()
+    before = sorted(root.rglob("*"))
+    assert cli.main(["export", form, "-o", str(root / where)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: cannot write {root / where}: {problem.format(root=root)}\nfix: ")
+    assert "Traceback" not in err
+    assert sorted(root.rglob("*")) == before  # no env files, no output
+
+
+@pytest.mark.parametrize("replicas", [0, 1, 4])
+def test_export_k8s_keeps_the_replica_count_given_zero_included(root: Path, replicas: int) -> None:
+    target = root / "apl.yaml"
+    assert cli.main(["export", "k8s", "-o", str(target), "--replicas", str(replicas)]) == 0
+    assert list(yaml.safe_load_all(target.read_text()))[-1]["spec"]["replicas"] == replicas
+
+
+def test_a_negative_replica_count_is_refused(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["export", "k8s", "--replicas", "-1"]) == 1
+    assert "invalid replica count -1\nfix: " in capsys.readouterr().err
+
+
 def test_replicas_belong_to_k8s_only(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["export", "compose", "--replicas", "2"]) == 1
     assert "--replicas applies to `export k8s` only" in capsys.readouterr().err

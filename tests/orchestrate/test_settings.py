@@ -42,6 +42,12 @@ def test_one_image_can_be_overridden(tmp_path: Path) -> None:
         ({"port": 70000}, {}, "invalid port 70000"),
         ({}, {"APL_PORT": "eighty"}, "APL_PORT='eighty' is not a whole number"),
         ({"images": "nightly"}, {}, "unknown image set 'nightly'"),
+        ({}, {"APL_WAIT_TIMEOUT": "soon"}, "APL_WAIT_TIMEOUT='soon' is not a number"),
+        ({}, {"APL_WAIT_TIMEOUT": "0"}, "invalid readiness timeout of 0 seconds"),
+        ({}, {"APL_WAIT_TIMEOUT": "-5"}, "invalid readiness timeout of -5 seconds"),
+        ({}, {"APL_WAIT_TIMEOUT": "nan"}, "invalid readiness timeout of nan seconds"),
+        ({"wait_timeout": 0.0}, {}, "invalid readiness timeout of 0 seconds"),
+        ({"wait_timeout": -0.5}, {}, "invalid readiness timeout of -0.5 seconds"),
     ],
 )
 def test_bad_settings_say_what_and_how_to_fix(tmp_path: Path, flags: dict, env: dict, message: str) -> None:
@@ -49,6 +55,11 @@ def test_bad_settings_say_what_and_how_to_fix(tmp_path: Path, flags: dict, env: 
         settings(tmp_path, env, **flags)
     assert raised.value.problem == message
     assert raised.value.fix
+
+
+def test_the_readiness_timeout_takes_fractions_from_either_source(tmp_path: Path) -> None:
+    assert settings(tmp_path, {"APL_WAIT_TIMEOUT": "2.5"}).wait_timeout == 2.5
+    assert settings(tmp_path, {"APL_WAIT_TIMEOUT": "90"}, wait_timeout=0.25).wait_timeout == 0.25
 
 
 def test_generated_credentials_are_private_and_reused(tmp_path: Path) -> None:
@@ -85,3 +96,13 @@ def test_commands_that_only_look_never_write_credentials(tmp_path: Path) -> None
     creds = settings(tmp_path, generate_credentials=False).credentials
     assert creds.password == creds.root_password == ""
     assert not (tmp_path / ".apl").exists()
+
+
+def test_an_empty_stored_password_is_generated_anew(tmp_path: Path) -> None:
+    stored = tmp_path / ".apl" / "apl.env"
+    stored.parent.mkdir()
+    stored.write_text("MYSQL_ROOT_PASSWORD=\nMYSQL_PASSWORD=kept\n")
+    creds = settings(tmp_path).credentials
+    assert len(creds.root_password) >= 20 and creds.password == "kept"
+    assert f"MYSQL_ROOT_PASSWORD={creds.root_password}\n" in stored.read_text()
+    assert settings(tmp_path).credentials == creds  # and reused from then on
