@@ -18,8 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType, TracebackType
@@ -29,6 +28,7 @@ import requests
 from docker.errors import APIError, ImageNotFound
 from docker.models.containers import Container
 
+from stack.cleanup import remove_labelled, sigint_ignored
 from stack.settings import Settings, read_settings
 from stack.spec import LABEL_PROJECT, LABEL_ROLE, build_spec
 from stack.waiting import wait_for
@@ -155,7 +155,7 @@ class Workspace:
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
-        with _sigint_ignored():
+        with sigint_ignored():
             log.info("cleaning up: projects %s, tags %s", ", ".join(self._projects), ", ".join(self._tags))
             for name in reversed(self._projects):
                 self.remove_project(name)
@@ -181,15 +181,7 @@ class Workspace:
     def remove_project(self, name: str) -> None:
         """Remove every container, network, volume and image labelled with project ``name``."""
         for label in (LABEL_PROJECT, COMPOSE_LABEL):
-            filters = {"label": f"{label}={name}"}
-            for container in self.client.containers.list(all=True, filters=filters):
-                _quietly(lambda c=container: c.remove(force=True, v=True))
-            for network in self.client.networks.list(filters=filters):
-                _quietly(network.remove)
-            for volume in self.client.volumes.list(filters=filters):
-                _quietly(lambda v=volume: v.remove(force=True))
-            for image in self.client.images.list(filters=filters):
-                _quietly(lambda i=image: self.client.images.remove(i.id, force=True, noprune=True))
+            remove_labelled(self.client, label, name)
 
     # -- the lesson's PHP page ----------------------------------------------------------
 
@@ -230,20 +222,5 @@ class Workspace:
         return container, url
 
 
-def _quietly(action: Callable[[], object]) -> None:
-    with suppress(APIError):
-        action()
-
-
 def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
-
-
-@contextmanager
-def _sigint_ignored() -> Iterator[None]:
-    """Let cleanup finish even if Ctrl-C is pressed again."""
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)

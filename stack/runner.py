@@ -7,11 +7,9 @@ spec and, when it fails or is interrupted, removes what it created in that run.
 from __future__ import annotations
 
 import errno
-import signal
 import socket
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable
 
 import docker
 import requests
@@ -22,6 +20,7 @@ from docker.models.networks import Network, NetworkCollection
 from docker.models.volumes import Volume, VolumeCollection
 
 from . import engine
+from .cleanup import quietly, sigint_ignored
 from .errors import StackError
 from .progress import Progress
 from .spec import LABEL_CONFIG_HASH, LABEL_PROJECT, LABEL_ROLE, ResourceSpec, ServiceSpec, StackSpec
@@ -74,16 +73,16 @@ class Runner:
             app = self._ensure_container(self.spec.app, app_image.id, undo, finish)
             self._wait_ready(db, app, timeout)
         except BaseException as error:
-            with _sigint_ignored():
+            with sigint_ignored():
                 for step in reversed(undo):
-                    _quietly(step)
+                    quietly(step)
             if isinstance(error, KeyboardInterrupt):
                 raise StackError(
                     "interrupted; the stack is as it was before this run", exit_code=130
                 ) from None
             raise
         for step in finish:
-            _quietly(step)
+            quietly(step)
 
     def _check_port(self) -> None:
         port = self.spec.app.ports[80]
@@ -475,23 +474,3 @@ def _tail(container: Container) -> str:
     except APIError:
         return ""
     return "\n".join(f"  {container.name} | {line}" for line in lines)
-
-
-def _quietly(step: Callable[[], None]) -> None:
-    # One step that fails (an API error, a timeout) must not stop the ones after it.
-    with suppress(Exception):
-        step()
-
-
-@contextmanager
-def _sigint_ignored() -> Iterator[None]:
-    """Let cleanup finish even if Ctrl-C is pressed again."""
-    try:
-        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    except ValueError:  # not the main thread
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)

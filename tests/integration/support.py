@@ -6,7 +6,6 @@ afterwards, even when a test fails, so a stack the user runs is never touched.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import secrets
 import subprocess
@@ -18,6 +17,7 @@ from pathlib import Path
 import docker
 import requests
 
+from stack.cleanup import remove_labelled
 from stack.images import resolve_images
 from stack.spec import LABEL_PROJECT, resource_name
 from stack.waiting import wait_for
@@ -82,21 +82,8 @@ def owned(client: docker.DockerClient, project: str) -> dict[str, list[str]]:
 
 def remove_project(client: docker.DockerClient, project: str, root: Path = REPO) -> None:
     """Remove every resource of ``project`` and its credentials file, ignoring what is already gone."""
-    filters = {"label": f"{LABEL_PROJECT}={project}"}
-    for container in client.containers.list(all=True, filters=filters):
-        _ignore_gone(lambda c=container: c.remove(force=True, v=True))
-    for network in client.networks.list(filters=filters):
-        _ignore_gone(network.remove)
-    for volume in client.volumes.list(filters=filters):
-        _ignore_gone(lambda v=volume: v.remove(force=True))
-    for image in client.images.list(filters=filters):
-        _ignore_gone(lambda i=image: client.images.remove(i.id, force=True))
+    remove_labelled(client, LABEL_PROJECT, project)
     (root / ".apl" / f"{project}.env").unlink(missing_ok=True)
-
-
-def _ignore_gone(action: Callable[[], object]) -> None:
-    with contextlib.suppress(docker.errors.APIError):
-        action()
 
 
 def wait_until_connected(base_url: str, timeout: float = 180) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import io
 import re
 import tarfile
@@ -14,11 +13,11 @@ from typing import Any, TypeVar
 
 import docker
 import pymysql
-from docker.errors import APIError, NotFound
 from docker.models.containers import Container
 from docker.models.networks import Network
 from docker.models.volumes import Volume
 
+from stack.cleanup import quietly
 from stack.waiting import WaitTimeout, wait_for
 
 NAME_PREFIX = "apl-test-standin-"
@@ -110,20 +109,14 @@ class Resources:
     def close(self) -> None:
         """Remove containers (with their anonymous volumes), then networks, volumes and images."""
         for container in reversed(self._containers):
-            _ignore_gone(lambda c=container: c.remove(force=True, v=True))
+            quietly(lambda c=container: c.remove(force=True, v=True))
         for network in self._networks:
-            _ignore_gone(network.remove)
+            quietly(network.remove)
         for volume in self._volumes:
-            _ignore_gone(lambda v=volume: v.remove(force=True))
+            quietly(lambda v=volume: v.remove(force=True))
         for tag in self._images:
-            _ignore_gone(lambda t=tag: self.client.images.remove(t, force=True))
+            quietly(lambda t=tag: self.client.images.remove(t, force=True))
         self._containers, self._networks, self._volumes, self._images = [], [], [], []
-
-
-def _ignore_gone(remove: Callable[[], object]) -> None:
-    # Cleanup must reach every resource: one already removed (or busy) must not stop the rest.
-    with contextlib.suppress(NotFound, APIError):
-        remove()
 
 
 @dataclass

@@ -1,0 +1,42 @@
+"""Removing things without being stopped halfway: by a failing step, or by a second Ctrl-C."""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+
+import docker
+
+
+def quietly(step: Callable[[], object]) -> None:
+    """Run a cleanup step; one that fails (an API error, a timeout) must not stop the ones after it."""
+    with suppress(Exception):
+        step()
+
+
+@contextmanager
+def sigint_ignored() -> Iterator[None]:
+    """Let cleanup finish even if Ctrl-C is pressed again."""
+    try:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread: signals are not ours to change
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def remove_labelled(client: docker.DockerClient, label: str, value: str) -> None:
+    """Force-remove every container, network, volume and image carrying ``label=value``."""
+    filters = {"label": f"{label}={value}"}
+    for container in client.containers.list(all=True, filters=filters):
+        quietly(lambda c=container: c.remove(force=True, v=True))
+    for network in client.networks.list(filters=filters):
+        quietly(network.remove)
+    for volume in client.volumes.list(filters=filters):
+        quietly(lambda v=volume: v.remove(force=True))
+    for image in client.images.list(filters=filters):
+        quietly(lambda i=image: client.images.remove(i.id, force=True))
