@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import secrets
 import shutil
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -125,11 +124,9 @@ def test_stack_serves_the_page_and_keeps_messages_across_restarts(
     text = f"survives restarts {secrets.token_hex(3)}"
     assert requests.post(f"{url}/api/messages", json={"text": text}, timeout=5).status_code == 201
 
-    started = time.monotonic()
     app.stop(timeout=10)
-    assert time.monotonic() - started < 9  # gunicorn stopped on SIGTERM, before Docker's SIGKILL
     app.reload()
-    assert app.attrs["State"]["ExitCode"] == 0
+    assert app.attrs["State"]["ExitCode"] == 0  # gunicorn stopped on SIGTERM: Docker's SIGKILL gives 137
     db_server.container.restart(timeout=10)
     db_server.wait_ready()
     app.start()

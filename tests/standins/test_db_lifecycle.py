@@ -7,7 +7,6 @@ import gzip
 import json
 import lzma
 import re
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -55,7 +54,6 @@ class Lifecycle:
     """What happened to one volume across two containers, the first stopped with SIGTERM."""
 
     first_logs: str
-    stop_seconds: float
     stop_exit_code: int
     second: DbServer
 
@@ -71,9 +69,7 @@ def lifecycle(docker_client: docker.DockerClient, db_image: str) -> Iterator[Lif
         first.query("CREATE TABLE kept (note VARCHAR(32))", database=APP_DB)
         first.query("INSERT INTO kept VALUES ('survives')", database=APP_DB)
 
-        started = time.monotonic()
         first.container.stop(timeout=10)
-        stop_seconds = time.monotonic() - started
         first.reload()
         stop_exit_code = first.container.attrs["State"]["ExitCode"]
         first_logs = first.logs()
@@ -81,7 +77,7 @@ def lifecycle(docker_client: docker.DockerClient, db_image: str) -> Iterator[Lif
 
         second = start_db(resources, db_image, env, role="second", init_files=INIT_FILES, volume=volume)
         wait_healthy(second)
-        yield Lifecycle(first_logs, stop_seconds, stop_exit_code, second)
+        yield Lifecycle(first_logs, stop_exit_code, second)
 
 
 def test_init_files_run_in_name_order_in_the_database(lifecycle: Lifecycle) -> None:
@@ -95,8 +91,7 @@ def test_init_files_run_in_name_order_in_the_database(lifecycle: Lifecycle) -> N
 
 def test_sigterm_stops_the_server_cleanly_within_the_timeout(lifecycle: Lifecycle) -> None:
     """docker stop's SIGTERM reaches mariadbd as PID 1: exit 0, a complete shutdown, no SIGKILL."""
-    assert lifecycle.stop_seconds < 10, f"stop took {lifecycle.stop_seconds:.1f}s: SIGKILL after the timeout?"
-    assert lifecycle.stop_exit_code == 0
+    assert lifecycle.stop_exit_code == 0  # a SIGKILL after the timeout would give 137
     assert "mariadbd: Shutdown complete" in lifecycle.first_logs
 
 
@@ -135,9 +130,10 @@ def test_stop_during_setup_is_prompt_and_the_half_made_volume_is_refused(
         volume = resources.create_volume("interrupted").name
         db = start_db(resources, db_image, env, role="interrupted", init_files=HOLD, volume=volume)
         wait_until(lambda: HOLDING in db.logs(), timeout=30, what="setup to block", diagnose=db.logs)
-        started = time.monotonic()
         db.container.stop(timeout=10)
-        assert time.monotonic() - started < 5, "bash as PID 1 should act on SIGTERM, not wait for SIGKILL"
+        db.container.reload()
+        # bash as PID 1 acts on SIGTERM; waiting out the timeout would end in SIGKILL (137).
+        assert db.container.attrs["State"]["ExitCode"] != 137
         assert "initialisation did not complete" in db.logs()
 
         code, logs = run_to_exit(
