@@ -18,7 +18,8 @@ from __future__ import annotations
 import time
 
 import pytest
-from docker.models.containers import Container
+
+from bench.containers import memory_bytes
 
 from .support import LiveStack, Record, Traffic, lost_writes, percentile
 
@@ -32,25 +33,17 @@ MEMORY_DRIFT = 0.10
 MIX = {"list": 0.5, "read": 0.15, "page": 0.1, "write": 0.25}
 
 
-def memory_in_use(container: Container) -> int:
-    """The container's memory use in bytes, as `docker stats` counts it."""
-    memory = container.stats(stream=False, one_shot=True)["memory_stats"]
-    details = memory.get("stats", {})
-    cache = details.get("total_inactive_file", details.get("inactive_file", 0))
-    return int(memory["usage"]) - int(cache)
-
-
 def test_sustained_load(stack: LiveStack, figures: Record) -> None:
     app = stack.container("app")
-    idle_mb = memory_in_use(app) / 2**20
+    idle_mb = memory_bytes(app) / 2**20
     samples: list[tuple[float, int]] = []
     traffic = Traffic(stack.port, clients=CLIENTS, tag="load", mix=MIX, timeout=30)
     with traffic:
         time.sleep(WARMUP)  # part of the experiment: the load itself, before the measured minute
-        warm_mb = memory_in_use(app) / 2**20
+        warm_mb = memory_bytes(app) / 2**20
         start = time.monotonic()
         while (now := time.monotonic()) < start + DURATION:
-            used = memory_in_use(app)
+            used = memory_bytes(app)
             samples.append(((now + time.monotonic()) / 2 - start, used))
         end = time.monotonic()
 
