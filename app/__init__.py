@@ -15,6 +15,7 @@ from flask import Flask
 
 from . import db, errors, health, messages, openapi, pages, security
 from .config import ConfigError, load_settings
+from .pagecache import PageCache
 from .schema import DEFAULT_SCHEMA_FILE, SchemaGuard
 
 __all__ = ["ConfigError", "create_app"]
@@ -43,6 +44,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
     app.extensions["apl.schema"] = SchemaGuard(Path(app.config["SCHEMA_FILE"]))
+    app.extensions["apl.pages"] = PageCache()
     security.init_app(app)
     errors.init_app(app)
     for blueprint in (pages.bp, messages.bp, health.bp, openapi.bp):

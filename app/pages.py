@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from functools import lru_cache
 
 from flask import Blueprint, Response, current_app, make_response, render_template, request
-from markupsafe import Markup
 from pymysql.cursors import Cursor
 
 from . import figlet, store
 from .db import DatabaseUnavailable, Session, get_db
 from .i18n import LANGUAGES, choose_language, messages_for
+from .pagecache import CSRF_MARK, ROUND_TRIP_MARK, PageCache, PageKey, fill
 from .schema import SchemaMismatch
 from .security import CSRF_FIELD, csrf_token
 
@@ -45,17 +44,40 @@ class Board:
 
 @bp.get("/")
 def index() -> Response:
-    """Reach the database (one round trip that also reads the board) and show what happened."""
-    return render_index()
+    """Reach the database (one small query), and render the page anew only when the board changed."""
+    before = _before_arg()
+    guard = current_app.extensions["apl.schema"]
+    db = get_db()
+    started = time.perf_counter()
+    try:
+        session, rows = db.run(lambda s, c: (s, store.fetch_fingerprint(c, guard, before=before)))
+    except DatabaseUnavailable as exc:
+        report = ConnectionReport(target=db.settings.address, reason=exc.reason)
+        return render_page(report, Board(), status=503, before=before)
+    except SchemaMismatch:
+        return render_index()  # rare, and the page then lists what is missing: no cache
+    round_trip_ms = (time.perf_counter() - started) * 1000
+
+    language = choose_language(request)
+    key = PageKey(language, _explicit_lang(), before, rows, session.peer, session.version)
+    pages: PageCache = current_app.extensions["apl.pages"]
+    html = pages.get(key)
+    if html is None:
+        try:
+            page = db.run(lambda s, c: store.fetch_page(c, guard, before=before))
+        except (DatabaseUnavailable, SchemaMismatch):
+            return render_index()
+        report = ConnectionReport(target=db.settings.address, peer=session.peer, version=session.version)
+        html = _html(report, Board(page=page), language, before=before, marks=True)
+        pages.put(key, html)
+    return _respond(fill(html, round_trip_ms, csrf_token()), 200, language)
 
 
 def render_index(
     *, status: int = 200, form_error: str | None = None, draft: str = "", font: str | None = None
 ) -> Response:
-    """Render the page; the form's view re-renders it with an error and the text it was given."""
-    raw_before = request.args.get("before", "")
-    valid = raw_before.isascii() and raw_before.isdecimal() and len(raw_before) <= 20
-    before = int(raw_before) if valid else None  # a mangled link shows the newest page
+    """Render the page uncached; the form's view re-renders it with an error and the text it was given."""
+    before = _before_arg()
     guard = current_app.extensions["apl.schema"]
 
     def probe(session: Session, cursor: Cursor) -> tuple[Session, Board]:
@@ -81,16 +103,6 @@ def render_index(
     )
 
 
-@lru_cache(maxsize=1024)
-def message_item(message: store.Message, language: str) -> Markup:
-    """Render one message's list item, once per message and language.
-
-    A stored message never changes and the key is the whole row, so the HTML is reused safely;
-    rendering ten items each time was most of the page's cost under load.
-    """
-    return Markup(render_template("message.html", message=message, t=messages_for(language)))
-
-
 def render_page(
     report: ConnectionReport,
     board: Board,
@@ -103,14 +115,35 @@ def render_page(
 ) -> Response:
     """Turn what the probe found into the page, in the visitor's language."""
     language = choose_language(request)
-    explicit_lang = request.args.get("lang") if request.args.get("lang") in LANGUAGES else None
-    html = render_template(
+    html = _html(report, board, language, before=before, form_error=form_error, draft=draft, font=font)
+    return _respond(html, status, language)
+
+
+def _html(
+    report: ConnectionReport,
+    board: Board,
+    language: str,
+    *,
+    before: int | None,
+    form_error: str | None = None,
+    draft: str = "",
+    font: str | None = None,
+    marks: bool = False,
+) -> str:
+    """Render index.html; with ``marks``, the per-request values are left as marks for pagecache.fill."""
+    if marks:
+        round_trip, token = ROUND_TRIP_MARK, CSRF_MARK
+    else:
+        round_trip = f"{report.round_trip_ms:.1f}" if report.round_trip_ms is not None else ""
+        token = csrf_token()
+    return render_template(
         "index.html",
         t=messages_for(language),
         language=language,
         languages=[(code, messages_for(code)["language"]) for code in LANGUAGES],
-        explicit_lang=explicit_lang,
+        explicit_lang=_explicit_lang(),
         report=report,
+        round_trip=round_trip,
         board=board,
         before=before,
         fonts=figlet.FONTS,
@@ -119,10 +152,24 @@ def render_page(
         draft=draft,
         max_text=store.MAX_TEXT,
         csrf_field=CSRF_FIELD,
-        csrf_token=csrf_token(),
-        message_item=message_item,
+        csrf_token=token,
     )
+
+
+def _respond(html: str, status: int, language: str) -> Response:
     response = make_response(html, status)
     response.headers["Content-Language"] = language
     response.vary.add("Accept-Language")
     return response
+
+
+def _before_arg() -> int | None:
+    """The board page asked for; a mangled link shows the newest page."""
+    raw = request.args.get("before", "")
+    return int(raw) if raw.isascii() and raw.isdecimal() and len(raw) <= 20 else None
+
+
+def _explicit_lang() -> str | None:
+    """The language chosen with ?lang=, if it is one the page speaks."""
+    lang = request.args.get("lang")
+    return lang if lang in LANGUAGES else None

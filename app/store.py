@@ -54,18 +54,32 @@ class Page:
     next_before: int | None
 
 
+def _page_query(columns: str, before: int | None, limit: int) -> tuple[str, tuple[int, ...]]:
+    """SQL selecting ``columns`` of up to ``limit`` + 1 messages older than ``before`` (or the newest).
+
+    The one row more than asked tells whether an older page exists, in the same round trip.
+    """
+    if before is None:
+        return f"SELECT {columns} FROM messages ORDER BY id DESC LIMIT %s", (limit + 1,)
+    return f"SELECT {columns} FROM messages WHERE id < %s ORDER BY id DESC LIMIT %s", (before, limit + 1)
+
+
+def fetch_fingerprint(
+    cursor: Cursor, guard: SchemaGuard, *, before: int | None, limit: int = PAGE_SIZE
+) -> tuple[tuple[int, int], ...]:
+    """Identify the rows fetch_page would read, with integers only (cheap to read back).
+
+    A checksum of each row's content stands beside its id: a database wiped and refilled under
+    a running app reuses ids for other messages.
+    """
+    columns = "id, CRC32(CONCAT_WS(0x1f, text, font, created_at))"
+    _execute(cursor, guard, *_page_query(columns, before, limit))
+    return tuple((int(row_id), int(checksum)) for row_id, checksum in cursor.fetchall())
+
+
 def fetch_page(cursor: Cursor, guard: SchemaGuard, *, before: int | None, limit: int = PAGE_SIZE) -> Page:
     """Read up to ``limit`` messages older than ``before`` (or the newest), newest first."""
-    # One row more than asked tells whether an older page exists, in the same round trip.
-    if before is None:
-        _execute(cursor, guard, f"SELECT {_COLUMNS} FROM messages ORDER BY id DESC LIMIT %s", (limit + 1,))
-    else:
-        _execute(
-            cursor,
-            guard,
-            f"SELECT {_COLUMNS} FROM messages WHERE id < %s ORDER BY id DESC LIMIT %s",
-            (before, limit + 1),
-        )
+    _execute(cursor, guard, *_page_query(_COLUMNS, before, limit))
     rows = [Message(*row) for row in cursor.fetchall()]
     more = len(rows) > limit
     rows = rows[:limit]

@@ -118,3 +118,16 @@ def test_form_fields_are_stable(app: Flask) -> None:
         'id="message-submit" type="submit"',
     ):
         assert fragment in page
+
+
+def test_page_cache_fills_marks_and_starts_over_when_full() -> None:
+    from app.pagecache import CSRF_MARK, ROUND_TRIP_MARK, PageCache, PageKey, fill
+
+    html = f"<dd>{ROUND_TRIP_MARK} ms</dd><input value='{CSRF_MARK}'>"
+    assert fill(html, 1.25, "tok") == "<dd>1.2 ms</dd><input value='tok'>"
+    cache = PageCache(size=2)
+    keys = [PageKey("en", None, None, ((n, 0),), "peer", "v") for n in range(3)]
+    for key in keys:
+        cache.put(key, str(key.board))
+    assert cache.get(keys[2]) == str(keys[2].board)
+    assert cache.get(keys[0]) is None
