@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import contextlib
+import queue
+import signal
+import subprocess
+import sys
+import threading
 
 import docker
 import pytest
 import requests
 
-from .support import RUN_ID, Orchestrate, Stack, python_image
+from stack.waiting import wait_for
+
+from .support import REPO, RUN_ID, Orchestrate, Stack, python_image
 
 pytestmark = pytest.mark.integration
 
@@ -119,3 +126,27 @@ def test_logs_are_prefixed_by_container(orchestrate: Orchestrate, stack: Stack) 
     lines = result.stdout.splitlines()
     assert lines and all(line.startswith(f"{stack.name('apl-app')} | ") for line in lines)
     assert any("GET /healthz" in line for line in lines)  # gunicorn's access log
+
+
+def test_logs_follow_shows_new_lines_until_interrupted(stack: Stack) -> None:
+    command = [sys.executable, str(REPO / "orchestrate.py"), "--project", stack.project, "logs", "app", "-f"]
+    marker = f"/healthz?follow={RUN_ID}"
+    seen: list[str] = []
+    lines: queue.Queue[str] = queue.Queue()
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as follower:
+        assert follower.stdout is not None
+        threading.Thread(target=lambda: [lines.put(line) for line in follower.stdout], daemon=True).start()
+
+        def marker_logged() -> bool:
+            requests.get(stack.base_url + marker, timeout=5)
+            while not lines.empty():
+                seen.append(lines.get())
+            return any(marker in line for line in seen)
+
+        try:
+            wait_for(marker_logged, timeout=30, interval=0.2, what="the request in the followed log")
+            follower.send_signal(signal.SIGINT)
+            assert follower.wait(timeout=10) == 130
+        finally:
+            follower.kill()
+    assert all(line.startswith(f"{stack.name('apl-app')} | ") for line in seen)
