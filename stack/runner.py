@@ -168,9 +168,8 @@ class Runner:
             return current
         if current:
             self.progress.update("Container", name, "Recreating")
-            # Stopped (it holds the port) and renamed, but kept until the new one is ready: a
-            # failed update puts it back instead of leaving the stack without this service.
-            current.stop(timeout=STOP_TIMEOUT)
+            # Renamed and later stopped, but kept until the new one is ready: a failed update puts
+            # it back instead of leaving the stack without this service.
             current.rename(f"{name}-replaced-{current.id[:12]}")
             undo.append(lambda: self._restore(current, name))
             finish.append(lambda: self._remove_replaced(current, image_id))
@@ -179,6 +178,9 @@ class Runner:
         self.progress.update("Container", name, "Creating")
         created = self.client.containers.create(**self._create_args(service, wanted))
         undo.append(lambda: self._stop_remove(created))
+        if current:
+            # Only now: the old one serves until the new one is created, then frees the port.
+            current.stop(timeout=STOP_TIMEOUT)
         self._start(created)
         self.progress.update("Container", name, "Started")
         return created
