@@ -33,8 +33,9 @@ def debris(client: docker.DockerClient, project: str) -> dict[str, list[str]]:
     return left
 
 
-def error_lines(result: subprocess.CompletedProcess) -> list[str]:
-    """The lines after 'error:' up to the fix (log excerpts may follow)."""
+def failure(result: subprocess.CompletedProcess) -> list[str]:
+    """Check the command failed with exit code 1; return its 'error:' line and the 'fix:' line after it."""
+    assert result.returncode == 1, result.stderr
     lines = result.stderr.splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith("error: "))
     return lines[start : start + 2]
@@ -46,8 +47,7 @@ def test_port_held_by_a_host_process(orchestrate: Orchestrate, project: str, doc
         holder.listen()
         port = holder.getsockname()[1]
         result = orchestrate("--project", project, "--port", str(port), "up")
-    assert result.returncode == 1
-    problem, fix = error_lines(result)
+    problem, fix = failure(result)
     assert problem == f"error: host port {port} is already taken by another process"
     assert "--port" in fix
     assert debris(docker_client, project) == NOTHING
@@ -57,8 +57,7 @@ def test_port_held_by_another_stacks_container(
     orchestrate: Orchestrate, project: str, stack: Stack, docker_client
 ) -> None:
     result = orchestrate("--project", project, "--port", str(stack.port), "up")
-    assert result.returncode == 1
-    assert error_lines(result)[0] == (
+    assert failure(result)[0] == (
         f"error: host port {stack.port} is already taken by container {stack.name('apl-app')}"
     )
     assert debris(docker_client, project) == NOTHING
@@ -67,8 +66,7 @@ def test_port_held_by_another_stacks_container(
 def test_engine_that_does_not_answer(orchestrate: Orchestrate, project: str) -> None:
     closed = free_port()
     result = orchestrate("--project", project, "status", env={"DOCKER_HOST": f"tcp://127.0.0.1:{closed}"})
-    assert result.returncode == 1
-    problem, fix = error_lines(result)
+    problem, fix = failure(result)
     assert problem.startswith(f"error: the Docker engine at tcp://127.0.0.1:{closed} does not answer")
     assert "scripts/docker-engine.sh" in fix
 
@@ -77,8 +75,7 @@ def test_image_that_cannot_be_pulled(orchestrate: Orchestrate, project: str, doc
     result = orchestrate(
         "--project", project, "--port", str(free_port()), "--db-image", "apltest/absent:1", "up"
     )
-    assert result.returncode == 1
-    assert error_lines(result)[0].startswith("error: cannot pull apltest/absent:1")
+    assert failure(result)[0].startswith("error: cannot pull apltest/absent:1")
     assert debris(docker_client, project) == NOTHING
 
 
@@ -111,8 +108,7 @@ def test_db_that_never_gets_ready(
         "3",
         "up",
     )
-    assert result.returncode == 1
-    problem, fix = error_lines(result)
+    problem, fix = failure(result)
     assert problem == f"error: the database in container {project}-mysql did not accept a TCP query within 3s"
     assert "log lines" in fix
     assert debris(docker_client, project) == NOTHING
@@ -131,8 +127,7 @@ def test_build_error_names_the_failing_step(
     result = orchestrate(
         "--project", project, "--port", str(free_port()), "up", script=copy / "orchestrate.py"
     )
-    assert result.returncode == 1
-    problem, _ = error_lines(result)
+    problem, _ = failure(result)
     assert "failed at Step" in problem and "RUN echo this step is broken && exit 3" in problem
     assert "returned a non-zero code: 3" in problem
     assert debris(docker_client, project) == NOTHING
@@ -186,10 +181,7 @@ def test_a_failed_update_puts_the_running_stack_back(
         "3",
         "up",
     )
-    assert result.returncode == 1
-    assert error_lines(result)[0].startswith(
-        f"error: the database in container {stack.name('mysql')} did not"
-    )
+    assert failure(result)[0].startswith(f"error: the database in container {stack.name('mysql')} did not")
     assert f"Container {stack.name('mysql')}" in result.stderr and "Restored" in result.stderr
     after = {name: docker_client.containers.get(stack.name(name)).id for name in ("mysql", "apl-app")}
     assert after == before
@@ -209,8 +201,7 @@ def test_a_failed_update_puts_the_running_stack_back(
 
 def test_an_invalid_image_reference_is_named(orchestrate: Orchestrate, project: str, docker_client) -> None:
     result = orchestrate("--project", project, "--port", str(free_port()), "--db-image", "Bad:Name", "up")
-    assert result.returncode == 1
-    problem, fix = error_lines(result)
+    problem, fix = failure(result)
     assert problem.startswith("error: 'Bad:Name' is not a valid image reference")
     assert "lower case" in fix
     assert debris(docker_client, project) == NOTHING
