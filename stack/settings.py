@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from .credentials import Credentials, load_credentials
 from .errors import StackError
 from .images import IMAGE_SETS, ImageSet, resolve_images
 
+T = TypeVar("T")
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PROJECT_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 PRIVATE_DIR = ".apl"  # generated credentials and other secrets; git-ignored
@@ -52,7 +54,7 @@ def read_settings(
             f"invalid project name {project!r}",
             "use 1-40 lowercase letters, digits, '-' or '_', starting with a letter or digit",
         )
-    port = port if port is not None else _int(env, "APL_PORT", 8080)
+    port = port if port is not None else _from_env(env, "APL_PORT", 8080, int, "a whole number", "a number")
     if not 1 <= port <= 65535:
         raise StackError(f"invalid port {port}", "choose a host port between 1 and 65535")
     choice = images or env.get("APL_IMAGES") or "official"
@@ -61,7 +63,11 @@ def read_settings(
     image_set = resolve_images(
         choice, db=db_image or env.get("APL_DB_IMAGE"), python=python_image or env.get("APL_PYTHON_IMAGE")
     )
-    timeout = wait_timeout if wait_timeout is not None else _float(env, "APL_WAIT_TIMEOUT", 120.0)
+    timeout = (
+        wait_timeout
+        if wait_timeout is not None
+        else _from_env(env, "APL_WAIT_TIMEOUT", 120.0, float, "a number", "a number of seconds, such as 2.5,")
+    )
     if not timeout > 0:  # written so that NaN is refused too
         raise StackError(
             f"invalid readiness timeout of {timeout:g} seconds",
@@ -71,25 +77,14 @@ def read_settings(
     return Settings(project, port, image_set, credentials, root, timeout)
 
 
-def _int(env: Mapping[str, str], name: str, default: int) -> int:
+def _from_env(
+    env: Mapping[str, str], name: str, default: T, parse: Callable[[str], T], kind: str, hint: str
+) -> T:
+    """``name`` read from ``env`` with ``parse``; ``default`` when unset; a refused value is a StackError."""
     raw = env.get(name)
     if not raw:
         return default
     try:
-        return int(raw)
+        return parse(raw)
     except ValueError:
-        raise StackError(
-            f"{name}={raw!r} is not a whole number", f"set {name} to a number or unset it"
-        ) from None
-
-
-def _float(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name)
-    if not raw:
-        return default
-    try:
-        return float(raw)
-    except ValueError:
-        raise StackError(
-            f"{name}={raw!r} is not a number", f"set {name} to a number of seconds, such as 2.5, or unset it"
-        ) from None
+        raise StackError(f"{name}={raw!r} is not {kind}", f"set {name} to {hint} or unset it") from None
