@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable
-from types import TracebackType
 
 from docker.errors import APIError
 from docker.models.containers import Container
+
+from .background import Paced
 
 # Counters that prove each request reached the database: a query (the app) or a connection (PHP).
 DB_COUNTERS = ("Connections", "Questions", "Aborted_connects")
@@ -45,32 +45,18 @@ def db_status(db: Container) -> dict[str, int]:
     return {name: int(value) for name, value in pairs}
 
 
-class MemorySampler:
+class MemorySampler(Paced):
     """Samples the memory of some containers in the background and keeps each one's peak."""
 
     def __init__(self, containers: Iterable[Container], interval: float = 0.5) -> None:
         self.containers = list(containers)
         self.interval = interval
         self.peaks: dict[str, int] = {c.name: 0 for c in self.containers}
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._sample, name="memory-sampler", daemon=True)
 
-    def __enter__(self) -> MemorySampler:
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None:
-        self._stop.set()
-        self._thread.join(timeout=10)
-
-    def _sample(self) -> None:
-        while not self._stop.is_set():
-            for container in self.containers:
-                try:
-                    used = memory_bytes(container)
-                except APIError:
-                    continue  # removed under us: the caller finds out on its own
-                self.peaks[container.name] = max(self.peaks[container.name], used)
-            self._stop.wait(self.interval)  # a paced sampler, woken at once by __exit__
+    def tick(self) -> None:
+        for container in self.containers:
+            try:
+                used = memory_bytes(container)
+            except APIError:
+                continue  # removed under us: the caller finds out on its own
+            self.peaks[container.name] = max(self.peaks[container.name], used)

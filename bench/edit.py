@@ -15,13 +15,13 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import requests
 
 from stack.waiting import wait_for
 
+from .background import Paced
 from .stacks import BenchError, Workspace
 
 log = logging.getLogger("bench")
@@ -41,7 +41,7 @@ class Probe:
 
 
 @dataclass
-class Prober:
+class Prober(Paced):
     """Sends GET ``url`` every ``interval`` seconds in the background, each on a new connection."""
 
     url: str
@@ -49,45 +49,29 @@ class Prober:
     probes: list[Probe] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._probe, name="prober", daemon=True)
         self._lock = threading.Lock()
-
-    def __enter__(self) -> Prober:
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None:
-        self._stop.set()
-        self._thread.join(timeout=10)
 
     def first_with(self, marker: str) -> float | None:
         """When the first answer carrying ``marker`` was sent, if one has come."""
         with self._lock:
             return next((p.at for p in self.probes if p.edit == marker), None)
 
-    def _probe(self) -> None:
-        while not self._stop.is_set():
-            sent = time.monotonic()
-            probe = Probe(sent, None)
-            try:
-                response = requests.get(self.url, timeout=2, headers={"Connection": "close"})
-                if response.status_code == 200:
-                    probe.edit = response.json().get("edit")
-                else:
-                    probe.failure = f"HTTP {response.status_code}"
-            except requests.ConnectionError as error:
-                probe.failure = "refused" if "refused" in str(error).lower() else "connection cut"
-            except requests.Timeout:
-                probe.failure = "timeout"
-            except ValueError:
-                probe.failure = "not JSON"
-            with self._lock:
-                self.probes.append(probe)
-            # Paced, not waiting for a state: woken at once by __exit__.
-            self._stop.wait(max(self.interval - (time.monotonic() - sent), 0))
+    def tick(self) -> None:
+        probe = Probe(time.monotonic(), None)
+        try:
+            response = requests.get(self.url, timeout=2, headers={"Connection": "close"})
+            if response.status_code == 200:
+                probe.edit = response.json().get("edit")
+            else:
+                probe.failure = f"HTTP {response.status_code}"
+        except requests.ConnectionError as error:
+            probe.failure = "refused" if "refused" in str(error).lower() else "connection cut"
+        except requests.Timeout:
+            probe.failure = "timeout"
+        except ValueError:
+            probe.failure = "not JSON"
+        with self._lock:
+            self.probes.append(probe)
 
 
 def measure(workspace: Workspace, root: Path, *, runs: int) -> dict[str, Any]:
