@@ -231,6 +231,7 @@ class Runner:
             },
             "restart_policy": {"Name": service.restart},
             "user": service.user,
+            "sysctls": dict(service.sysctls) or None,
             "detach": True,
         }
 

@@ -25,6 +25,11 @@ DB_DATA_DIR = "/var/lib/mysql"
 INIT_DIR = "/docker-entrypoint-initdb.d"
 # The unprivileged user the app's Dockerfile creates; stated here so every rendering runs it as that user.
 APP_USER = "10001:10001"
+# Lets that user bind port 80. Docker sets this namespaced sysctl in every container by itself;
+# Podman does not, and there gunicorn fails with "Permission denied". A sysctl rather than
+# CAP_NET_BIND_SERVICE: Docker does not raise added capabilities for a non-root user (no ambient
+# set), so the capability would work on Podman only. Scoped to the container's own network namespace.
+UNPRIVILEGED_PORTS = {"net.ipv4.ip_unprivileged_port_start": "0"}
 
 # Proves a TCP connection and a query, as the app would make, with the client both images ship.
 DB_HEALTH_COMMAND = (
@@ -107,6 +112,7 @@ class ServiceSpec:
     restart: str = "unless-stopped"
     secrets: tuple[str, ...] = ()  # the environment entries that are credentials, never shown or inlined
     user: str | None = None  # "uid:gid"; None keeps the image's own
+    sysctls: Mapping[str, str] = field(default_factory=dict)  # namespaced kernel settings
     expose: tuple[int, ...] = ()  # ports reachable on the network only, never published
     depends_on: tuple[str, ...] = ()  # roles that must be healthy before this one starts
     probes: HttpProbes | None = None
@@ -232,6 +238,7 @@ def build_spec(settings: Settings) -> StackSpec:
         ),
         secrets=("MYSQL_PASSWORD",),
         user=APP_USER,
+        sysctls=UNPRIVILEGED_PORTS,
         depends_on=(db.role,),
         probes=HttpProbes(),
         cpus_variable="GUNICORN_WORKERS",

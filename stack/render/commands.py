@@ -72,6 +72,7 @@ def _run(service: ServiceSpec, show_secrets: bool) -> Command:
     options += [("--restart", service.restart)]
     if service.user:
         options.append(("--user", service.user))
+    options += [("--sysctl", f"{key}={value}") for key, value in service.sysctls.items()]
     options += _labels(service.labels)
     for key, value in service.environment.items():
         shown = value if show_secrets or key not in service.secrets else MASK

@@ -88,6 +88,8 @@ def _service(service: ServiceSpec, base: Path, env_file: Path | None) -> dict[st
     body |= {"image": service.image, "container_name": service.container_name, "restart": service.restart}
     if service.user:
         body["user"] = service.user
+    if service.sysctls:
+        body["sysctls"] = dict(service.sysctls)
     if service.depends_on:
         body["depends_on"] = {role: {"condition": "service_healthy"} for role in service.depends_on}
     body["environment"] = service.split_environment()[0]

@@ -17,7 +17,6 @@ from ..spec import Mount, ServiceSpec, StackSpec, labels, resource_name
 from .text import dump_yaml
 
 Manifest = dict[str, Any]
-UNPRIVILEGED_PORTS = "net.ipv4.ip_unprivileged_port_start"
 CLAIM_SUBPATH = "data"
 
 
@@ -237,9 +236,9 @@ def _non_root(service: ServiceSpec) -> tuple[Manifest, Manifest]:
         "runAsGroup": int(gid or uid),
         "seccompProfile": {"type": "RuntimeDefault"},
     }
-    if any(port < 1024 for port in service.ports):
-        # Docker lets an unprivileged process bind port 80 through this sysctl; a cluster's runtime may not.
-        pod["sysctls"] = [{"name": UNPRIVILEGED_PORTS, "value": "0"}]
+    if service.sysctls:
+        # A "safe" sysctl to Kubernetes (1.22+): allowed in any pod without cluster configuration.
+        pod["sysctls"] = [{"name": key, "value": value} for key, value in service.sysctls.items()]
     container = {
         "allowPrivilegeEscalation": False,
         "readOnlyRootFilesystem": True,
