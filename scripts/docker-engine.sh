@@ -147,6 +147,10 @@ start_engine() {
         mkdir -p "$(dirname "$podman_socket")" "$log_dir"
         nohup podman system service --time=0 "unix://$podman_socket" >>"$log" 2>&1 </dev/null &
       fi
+      # No systemd here to time the healthchecks: see podman-healthchecks.sh.
+      if [ ! -d /run/systemd/system ] && ! pgrep -f podman-healthchecks.sh >/dev/null 2>&1; then
+        nohup bash "$here/podman-healthchecks.sh" >>"$log" 2>&1 </dev/null &
+      fi
       ;;
     *)
       log="$log_dir/apl-dockerd.log"
@@ -169,6 +173,7 @@ start_engine() {
 # them back when it starts again).
 stop_engines() {
   local pid
+  pkill -f podman-healthchecks.sh 2>/dev/null || true
   for pid in $(pgrep -f "podman system service" || true); do kill -TERM "$pid" 2>/dev/null || true; done
   if pid=$(pgrep -x dockerd); then
     say "stopping dockerd"

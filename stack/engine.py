@@ -8,6 +8,7 @@ import os
 import platform
 import re
 from collections import deque
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -28,6 +29,13 @@ STANDIN_FIX = (
 REGISTRY = re.compile(r"^[A-Za-z0-9.-]+(:[0-9]{1,5})?$")  # HOST[:PORT], as image names begin
 PUSH_STATES = {"Pushing", "Pushed", "Layer already exists"}
 REGISTRY_DOWN = ("no such host", "dial tcp", "i/o timeout", "tls handshake", "connection refused", "lookup ")
+NO_IMAGE_FOR_PLATFORM = "no matching manifest"
+EMULATED_PLATFORM = "linux/amd64"
+_IMAGE_ARCH = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm"}  # uname's names -> image names
+# A build step as Docker's builder ("Step 5/17 : RUN ...") and Podman's ("STEP 5/17: RUN ...") print it.
+BUILD_STEP = re.compile(r"^step (\d+/\d+) ?: ?(.*)$", re.IGNORECASE)
+# A failed RUN's exit code: Docker "returned a non-zero code: 3", Podman "exit status 3".
+EXIT_CODE = re.compile(r"(?:non-zero code|exit status):? (\d+)")
 
 
 def connect(timeout: int = 30) -> docker.DockerClient:
@@ -62,11 +70,19 @@ def ensure_image(client: docker.DockerClient, name: str, progress: Progress) -> 
             "write it as [registry/]name[:tag] or name@sha256:digest, in lower case",
         ) from None
     progress.update("Image", name, "Pulling")
-    repository, tag = parse_repository_tag(name)
     try:
-        for event in client.api.pull(repository, tag=tag or "latest", stream=True, decode=True):
-            if "error" in event:
-                raise APIError(event["error"])
+        try:
+            _pull(client, name)
+        except APIError as error:
+            # mysql:5.7 has no arm64 image: where the engine runs amd64 code (Docker Desktop on Apple
+            # silicon does), the lesson's image still works, emulated, rather than not at all.
+            if NO_IMAGE_FOR_PLATFORM not in str(error.explanation or error) or not can_emulate_amd64(client):
+                raise
+            progress.echo(
+                f"note: {name} has no image for this {engine_arch(client)} engine; "
+                f"running its {EMULATED_PLATFORM} image under emulation (slower)"
+            )
+            _pull(client, name, platform=EMULATED_PLATFORM)
     except APIError as error:
         progress.update("Image", name, "Failed")
         raise pull_error(name, str(error.explanation or error)) from None
@@ -74,10 +90,81 @@ def ensure_image(client: docker.DockerClient, name: str, progress: Progress) -> 
     return client.images.get(name)
 
 
+def _pull(client: docker.DockerClient, name: str, platform: str | None = None) -> None:
+    repository, tag = parse_repository_tag(name)
+    with loopback_registry_over_http(client, repository):
+        events = client.api.pull(repository, tag=tag or "latest", stream=True, decode=True, platform=platform)
+        for event in events:
+            if "error" in event:
+                raise APIError(event["error"])
+
+
+def is_podman(client: docker.DockerClient) -> bool:
+    """Whether the engine behind the Docker API is Podman."""
+    return any(part.get("Name") == "Podman Engine" for part in client.version().get("Components") or [])
+
+
+@contextlib.contextmanager
+def loopback_registry_over_http(client: docker.DockerClient, repository: str) -> Iterator[None]:
+    """Let Podman reach a registry on this host's loopback over plain HTTP, as Docker does by itself.
+
+    Docker treats 127.0.0.0/8 registries as insecure without configuration; Podman must be told
+    per request (tlsVerify=false), for which docker-py has no argument, so the query parameter rides
+    on the client's session for this one call.
+    """
+    host = repository.split("/", 1)[0].rsplit(":", 1)[0] if "/" in repository else ""
+    if host not in ("localhost", "127.0.0.1", "[::1]") or not is_podman(client):
+        yield
+        return
+    session_params = client.api.params
+    client.api.params = {**session_params, "tlsVerify": "false"}
+    try:
+        yield
+    finally:
+        client.api.params = session_params
+
+
+def engine_arch(client: docker.DockerClient) -> str:
+    """The engine's CPU architecture in image terms (amd64, arm64, ...)."""
+    arch = str(client.info().get("Architecture", ""))
+    return _IMAGE_ARCH.get(arch, arch)
+
+
+def can_emulate_amd64(client: docker.DockerClient) -> bool:
+    """Whether an engine on another architecture runs linux/amd64 images (by emulation)."""
+    if engine_arch(client) == "amd64":
+        return False  # nothing to emulate: the image is missing for amd64 itself
+    if "docker desktop" in str(client.info().get("OperatingSystem", "")).lower():
+        return True  # Docker Desktop always ships an amd64 emulator (QEMU, or Rosetta on Apple silicon)
+    # A local Linux engine runs what this kernel runs: an x86-64 handler in binfmt_misc
+    # (qemu-user-static, Rosetta for Linux) means it can.
+    return published_host(client) is None and platform.system() == "Linux" and _binfmt_runs_x86_64()
+
+
+def _binfmt_runs_x86_64(root: Path = Path("/proc/sys/fs/binfmt_misc")) -> bool:
+    try:
+        handlers = [p for p in root.iterdir() if p.name not in ("register", "status")]
+        return any(
+            ("x86_64" in p.name or "x86-64" in p.name or "rosetta" in p.name)
+            and p.read_text().startswith("enabled")
+            for p in handlers
+        )
+    except OSError:
+        return False
+
+
+def run_platform(client: docker.DockerClient, image: Image) -> str | None:
+    """The platform to create a container of ``image`` with, when it is not the engine's own."""
+    wanted = image.attrs.get("Architecture")
+    if not wanted or wanted == engine_arch(client):
+        return None
+    return f"{image.attrs.get('Os') or 'linux'}/{wanted}"
+
+
 def pull_error(name: str, message: str) -> StackError:
     """Explain a failed pull by its likely cause."""
     lowered = message.lower()
-    if "no matching manifest" in lowered:
+    if NO_IMAGE_FOR_PLATFORM in lowered:
         return StackError(
             f"{name} has no image for this machine ({platform.machine()}): {_first_line(message)}",
             "choose another DB image (e.g. --db-image mariadb:10.11) or " + STANDIN_FIX,
@@ -131,20 +218,26 @@ def build_image(client: docker.DockerClient, build: BuildSpec, fingerprint: str,
     )
     for chunk in stream:
         for line in chunk.get("stream", "").splitlines():
-            if line.startswith("Step "):
-                step = line
+            if found := BUILD_STEP.match(line):
+                step = f"Step {found[1]} : {found[2]}"
             if line.strip():
                 recent.append(line)
                 progress.echo(f"   {line}")
         if "error" in chunk:
             progress.update("Image", build.tag, "Failed")
             raise StackError(
-                f"building {build.tag} failed at {step or 'the start'}: {_first_line(chunk['error'])}",
+                f"building {build.tag} failed at {step or 'the start'}: {build_failure(chunk['error'])}",
                 f"fix the step in {Path(build.context, build.dockerfile)} and run the command again",
                 details="\n".join(recent),
             )
     progress.update("Image", build.tag, "Built")
     return client.images.get(build.tag)
+
+
+def build_failure(message: str) -> str:
+    """Say why a build step failed in the same words on every engine."""
+    code = EXIT_CODE.search(message)
+    return f"its command exited with code {code[1]}" if code else _first_line(message)
 
 
 def push_image(client: docker.DockerClient, image: str, registry: str, progress: Progress) -> str:
@@ -176,7 +269,9 @@ def push_image(client: docker.DockerClient, image: str, registry: str, progress:
 
 def _push_layers(client: docker.DockerClient, repository: str, tag: str, progress: Progress) -> str:
     digest, layers = "", {}
-    for event in client.api.push(repository, tag=tag, stream=True, decode=True):
+    with loopback_registry_over_http(client, repository):
+        events = client.api.push(repository, tag=tag, stream=True, decode=True)  # sent here, read below
+    for event in events:
         if "error" in event:
             raise APIError(event["error"])
         layer, state = event.get("id"), event.get("status")
@@ -193,7 +288,8 @@ def _push_layers(client: docker.DockerClient, repository: str, tag: str, progres
 def push_error(registry: str, message: str) -> StackError:
     """Explain a failed push by its likely cause."""
     lowered = message.lower()
-    if "http response to https client" in lowered:
+    # Docker's words, then Podman's, for a registry that answers plain HTTP to a TLS handshake.
+    if "http response to https client" in lowered or "does not look like a tls handshake" in lowered:
         return StackError(
             f"the registry at {registry} speaks plain HTTP, which the engine allows insecure registries only",
             f'add "{registry}" to "insecure-registries" in /etc/docker/daemon.json (127.0.0.0/8 always is) '

@@ -129,7 +129,7 @@ def test_build_error_names_the_failing_step(
     )
     problem, _ = failure(result)
     assert "failed at Step" in problem and "RUN echo this step is broken && exit 3" in problem
-    assert "returned a non-zero code: 3" in problem
+    assert "its command exited with code 3" in problem
     assert debris(docker_client, project) == NOTHING
     # The failed step's build container is removed too.
     assert {c.id for c in docker_client.containers.list(all=True)} == containers_before

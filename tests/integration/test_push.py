@@ -10,6 +10,7 @@ import docker
 import pytest
 import requests
 
+from stack.engine import loopback_registry_over_http
 from stack.spec import LABEL_PROJECT, LABEL_ROLE
 from stack.waiting import wait_for
 from tests.support import free_port
@@ -71,7 +72,8 @@ def test_a_pushed_image_pulls_back_with_the_same_digest(
 
     local = docker_client.images.get(f"{project}-apl-app:latest")
     docker_client.images.remove(f"{repository}:latest")
-    pulled = docker_client.images.pull(repository, tag="latest")
+    with loopback_registry_over_http(docker_client, repository):  # as `push` reached it
+        pulled = docker_client.images.pull(repository, tag="latest")
     assert reference in pulled.attrs["RepoDigests"]
     assert pulled.id == local.id
 

@@ -76,12 +76,13 @@ def test_second_up_changes_nothing(orchestrate: Orchestrate, stack: Stack, docke
 
 def test_an_app_change_replaces_only_the_app(orchestrate: Orchestrate, stack: Stack, docker_client) -> None:
     # Same base image under another name: the app's build settings change, nothing else does.
-    alias = f"apltest/python-alias:{RUN_ID}"
+    repository = "apltest/python-alias"  # tagged as (repository, tag): Podman refuses a tag inside the name
+    alias = f"{repository}:{RUN_ID}"
     before = container_ids(docker_client, stack)
     old_image = docker_client.containers.get(stack.name("apl-app")).attrs["Image"]
     try:
         # Tagged inside the try, so that the finally removes the tag whatever fails after it.
-        docker_client.images.get(python_image()).tag(alias)
+        docker_client.images.get(python_image()).tag(repository, RUN_ID)
         changed = orchestrate(
             "--project", stack.project, "--port", str(stack.port), "--python-image", alias, "up"
         )

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from stack.engine import context_hash, pull_error
+from stack.engine import build_failure, context_hash, pull_error
 from stack.spec import BuildSpec
 
 pytestmark = pytest.mark.unit
@@ -57,3 +57,15 @@ def test_context_fingerprint_ignores_what_dockerignore_excludes(tmp_path: Path) 
     before = context_hash(build)
     (tmp_path / "tests" / "test_x.py").write_text("assert True\n")
     assert context_hash(build) == before
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        # Docker's builder, then Podman's (buildah), for the same failed RUN.
+        "The command '/bin/sh -c echo broken && exit 3' returned a non-zero code: 3",
+        'building at STEP "RUN echo broken && exit 3": while running runtime: exit status 3',
+    ],
+)
+def test_a_failed_build_step_reads_the_same_on_every_engine(message: str) -> None:
+    assert build_failure(message) == "its command exited with code 3"
