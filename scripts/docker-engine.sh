@@ -9,9 +9,10 @@
 # (scripts/test-engines.sh).
 #
 #   bash scripts/docker-engine.sh            ensure an engine answers (start or install one)
-#   bash scripts/docker-engine.sh --switch   stop the engine this script installed, install and
-#                                            start APL_ENGINE instead (refused for an engine the
-#                                            project did not install, unless APL_ENGINE_FORCE=1)
+#   bash scripts/docker-engine.sh --switch   make APL_ENGINE the engine that answers: Docker's
+#                                            versions replace each other (only one the project
+#                                            installed, unless APL_ENGINE_FORCE=1); Podman runs beside
+#   bash scripts/docker-engine.sh --stop     stop the engine APL_ENGINE names
 #   bash scripts/docker-engine.sh --which    print the engine that answers, e.g. "docker 26.1.5"
 # For Podman, callers point DOCKER_HOST at the socket: `source scripts/engine-env.sh` does that.
 set -euo pipefail
@@ -118,8 +119,6 @@ EOF
   }
 }
 
-installed_by_us() { [ -n "$(ls -A "$state_dir" 2>/dev/null)" ]; }
-
 install_engine() {
   [ "$(id -u)" = 0 ] ||
     fail "no engine answers; start it (e.g. 'sudo systemctl start docker') or run this script as root."
@@ -134,6 +133,8 @@ install_engine() {
   mkdir -p "$state_dir"
   touch "$state_dir/$engine"
 }
+
+data_root= # dockerd's default unless a switch says otherwise
 
 installed_version() { dpkg-query -W -f '${Version}' "$1" 2>/dev/null | cut -d. -f1; }
 
@@ -158,7 +159,7 @@ start_engine() {
       if ! pgrep -x dockerd >/dev/null 2>&1; then
         say "starting dockerd (log: $log)"
         mkdir -p "$log_dir"
-        nohup dockerd >>"$log" 2>&1 </dev/null &
+        nohup dockerd ${data_root:+--data-root "$data_root"} >>"$log" 2>&1 </dev/null &
       fi
       ;;
   esac
@@ -169,52 +170,73 @@ start_engine() {
   fail "the engine did not answer within ${deadline_s}s; see $log"
 }
 
-# Stop what this script started; containers stop with their engine (restart policies bring
-# them back when it starts again).
-stop_engines() {
+# Stop the engine APL_ENGINE names; its containers stop with it (restart policies bring them
+# back when it starts again).
+stop_engine() {
   local pid
-  pkill -f podman-healthchecks.sh 2>/dev/null || true
-  for pid in $(pgrep -f "podman system service" || true); do kill -TERM "$pid" 2>/dev/null || true; done
-  if pid=$(pgrep -x dockerd); then
-    say "stopping dockerd"
-    kill -TERM "$pid"
-    for _ in $(seq 150); do pgrep -x dockerd >/dev/null || break; sleep 0.2; done
-  fi
-  # dockerd started containerd itself when none ran; a leftover one would serve the next engine stale state.
-  pkill -x containerd 2>/dev/null || true
-  for _ in $(seq 50); do pgrep -x containerd >/dev/null || break; sleep 0.2; done
+  case "$engine" in
+    podman-*)
+      pkill -f podman-healthchecks.sh 2>/dev/null || true
+      for pid in $(pgrep -f "podman system service" || true); do kill -TERM "$pid" 2>/dev/null || true; done
+      ;;
+    *)
+      if pid=$(pgrep -x dockerd); then
+        say "stopping dockerd"
+        kill -TERM "$pid"
+        for _ in $(seq 150); do pgrep -x dockerd >/dev/null || break; sleep 0.2; done
+      fi
+      # dockerd started containerd itself when none ran; a leftover one would serve the next engine stale state.
+      pkill -x containerd 2>/dev/null || true
+      for _ in $(seq 50); do pgrep -x containerd >/dev/null || break; sleep 0.2; done
+      ;;
+  esac
+}
+
+# Replacing the host's Docker is for engines this project installed, or when told to; Docker's
+# own packages (docker-ce) are never replaced, since nothing here could put them back.
+check_may_replace_docker() {
+  local vendor
+  for vendor in docker-ce moby-engine docker-ee; do
+    dpkg-query -W -f '${Status}' "$vendor" 2>/dev/null | grep -q "ok installed" &&
+      fail "$vendor is installed; switching to Debian's docker.io would remove it, so this script will not"
+  done
+  command -v dockerd >/dev/null 2>&1 || return 0
+  ls "$state_dir"/docker-* >/dev/null 2>&1 || [ "${APL_ENGINE_FORCE:-}" = 1 ] ||
+    fail "this host's Docker was not installed by this project; switch it yourself, or set APL_ENGINE_FORCE=1"
 }
 
 case "${1:-}" in
   --which)
     engine_answers || fail "no engine answers"
     which_engine
-    exit 0
+    ;;
+  --stop)
+    stop_engine
     ;;
   --switch)
-    if engine_answers && [ "$(which_engine | cut -d. -f1-2 | tr ' ' -)" = "$engine" ]; then
-      say "engine ready: $(which_engine)"
-      exit 0
-    fi
-    if command -v dockerd >/dev/null 2>&1 || command -v podman >/dev/null 2>&1; then
-      installed_by_us || [ "${APL_ENGINE_FORCE:-}" = 1 ] ||
-        fail "the engine on this host was not installed by this project; switch it yourself, or set APL_ENGINE_FORCE=1"
-    fi
-    stop_engines
+    case "$engine" in
+      podman-*) ;; # Podman runs beside Docker, on a socket of its own: nothing is replaced
+      *)
+        [ "$(which_engine | cut -d. -f1-2 | tr ' ' -)" = "$engine" ] && { say "engine ready: $(which_engine)"; exit 0; }
+        check_may_replace_docker
+        stop_engine
+        # 20.10 keeps a data root of its own: a downgrade must not read a newer engine's state.
+        [ "$engine" = docker-20.10 ] && data_root=/var/lib/docker-20.10
+        ;;
+    esac
     install_engine
     start_engine
-    exit 0
     ;;
-  "") ;;
-  *) fail "unknown argument $1; use --switch or --which" ;;
+  "")
+    engine_answers && exit 0
+    command -v docker >/dev/null 2>&1 || [ "$(id -u)" = 0 ] ||
+      fail "no docker CLI found; install Docker (https://docs.docker.com/get-docker/) and run again."
+    [ "$(uname -s)" = Linux ] || fail "no Docker engine answers; start Docker Desktop and run again."
+    case "$engine" in
+      podman-*) command -v podman >/dev/null 2>&1 || install_engine ;;
+      *) command -v dockerd >/dev/null 2>&1 || install_engine ;;
+    esac
+    start_engine
+    ;;
+  *) fail "unknown argument $1; use --switch, --stop or --which" ;;
 esac
-
-engine_answers && exit 0
-command -v docker >/dev/null 2>&1 || [ "$(id -u)" = 0 ] ||
-  fail "no docker CLI found; install Docker (https://docs.docker.com/get-docker/) and run again."
-[ "$(uname -s)" = Linux ] || fail "no Docker engine answers; start Docker Desktop and run again."
-case "$engine" in
-  podman-*) command -v podman >/dev/null 2>&1 || install_engine ;;
-  *) command -v dockerd >/dev/null 2>&1 || install_engine ;;
-esac
-start_engine

@@ -6,6 +6,7 @@
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
+source "$repo/scripts/engine-env.sh" # APL_ENGINE=podman-4.3 points DOCKER_HOST at Podman
 bash "$repo/scripts/docker-engine.sh"
 
 if [ ! -x "$repo/.venv/bin/python" ]; then
