@@ -11,8 +11,9 @@ from typing import NoReturn
 
 from . import engine
 from .errors import StackError
-from .images import IMAGE_SETS
+from .images import IMAGE_SETS, OFFICIAL
 from .progress import Progress
+from .readiness import DEFAULT_DEADLINE
 from .render import files
 from .render.commands import script as plan_script
 from .runner import Runner
@@ -39,9 +40,11 @@ def parser() -> argparse.ArgumentParser:
     shared.add_argument(
         "--images", choices=sorted(IMAGE_SETS), help="official (Docker Hub) or standin", **opt
     )
-    shared.add_argument("--db-image", help="DB image (default mysql:5.7)", **opt)
-    shared.add_argument("--python-image", help="base image of the app (default python:3.11-slim)", **opt)
-    shared.add_argument("--timeout", type=float, help="seconds to wait for readiness (default 120)", **opt)
+    shared.add_argument("--db-image", help=f"DB image (default {OFFICIAL.db})", **opt)
+    shared.add_argument("--python-image", help=f"base image of the app (default {OFFICIAL.python})", **opt)
+    shared.add_argument(
+        "--timeout", type=float, help=f"seconds to wait for readiness (default {DEFAULT_DEADLINE:g})", **opt
+    )
     shared.add_argument("-q", "--quiet", action="store_true", help="print no progress", **opt)
 
     root = _Parser(

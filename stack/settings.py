@@ -10,12 +10,14 @@ from typing import TypeVar
 
 from .credentials import Credentials, load_credentials
 from .errors import StackError
-from .images import IMAGE_SETS, ImageSet, resolve_images
+from .images import DEFAULT_IMAGE_SET, IMAGE_SETS, ImageSet, resolve_images
+from .readiness import DEFAULT_DEADLINE
 
 T = TypeVar("T")
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PROJECT_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 PRIVATE_DIR = ".apl"  # generated credentials and other secrets; git-ignored
+DEFAULT_PROJECT = "apl"  # keeps the lesson's resource names
 
 
 @dataclass(frozen=True)
@@ -27,12 +29,17 @@ class Settings:
     images: ImageSet
     credentials: Credentials
     root: Path = REPO_ROOT
-    wait_timeout: float = 120.0
+    wait_timeout: float = DEFAULT_DEADLINE
 
     @property
     def private_dir(self) -> Path:
         """Where generated credentials live (git-ignored, mode 0700)."""
         return self.root / PRIVATE_DIR
+
+
+def credentials_file(root: Path, project: str) -> Path:
+    """Where project ``project`` run from ``root`` keeps its generated credentials."""
+    return root / PRIVATE_DIR / f"{project}.env"
 
 
 def read_settings(
@@ -48,7 +55,7 @@ def read_settings(
     generate_credentials: bool = True,
 ) -> Settings:
     """Combine flags (the keyword arguments) with ``env`` and validate the result."""
-    project = project or env.get("APL_PROJECT") or "apl"
+    project = project or env.get("APL_PROJECT") or DEFAULT_PROJECT
     if not PROJECT_NAME.match(project):
         raise StackError(
             f"invalid project name {project!r}",
@@ -57,7 +64,7 @@ def read_settings(
     port = port if port is not None else _from_env(env, "APL_PORT", 8080, int, "a whole number", "a number")
     if not 1 <= port <= 65535:
         raise StackError(f"invalid port {port}", "choose a host port between 1 and 65535")
-    choice = images or env.get("APL_IMAGES") or "official"
+    choice = images or env.get("APL_IMAGES") or DEFAULT_IMAGE_SET
     if choice not in IMAGE_SETS:
         raise StackError(f"unknown image set {choice!r}", f"use one of: {', '.join(IMAGE_SETS)}")
     image_set = resolve_images(
@@ -66,14 +73,16 @@ def read_settings(
     timeout = (
         wait_timeout
         if wait_timeout is not None
-        else _from_env(env, "APL_WAIT_TIMEOUT", 120.0, float, "a number", "a number of seconds, such as 2.5,")
+        else _from_env(
+            env, "APL_WAIT_TIMEOUT", DEFAULT_DEADLINE, float, "a number", "a number of seconds, such as 2.5,"
+        )
     )
     if not timeout > 0:  # written so that NaN is refused too
         raise StackError(
             f"invalid readiness timeout of {timeout:g} seconds",
             "give --timeout or APL_WAIT_TIMEOUT a number of seconds greater than 0, such as 120 or 2.5",
         )
-    credentials = load_credentials(env, root / PRIVATE_DIR / f"{project}.env", generate_credentials)
+    credentials = load_credentials(env, credentials_file(root, project), generate_credentials)
     return Settings(project, port, image_set, credentials, root, timeout)
 
 

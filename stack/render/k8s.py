@@ -13,11 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import StackError
-from ..spec import Mount, ServiceSpec, StackSpec, labels, resource_name
+from ..spec import UNPRIVILEGED_PORTS_SYSCTL, Mount, ServiceSpec, StackSpec, labels, resource_name
 from .text import dump_yaml
 
 Manifest = dict[str, Any]
-UNPRIVILEGED_PORTS = "net.ipv4.ip_unprivileged_port_start"
 CLAIM_SUBPATH = "data"
 
 
@@ -239,7 +238,7 @@ def _non_root(service: ServiceSpec) -> tuple[Manifest, Manifest]:
     }
     if any(port < 1024 for port in service.ports):
         # Docker lets an unprivileged process bind port 80 through this sysctl; a cluster's runtime may not.
-        pod["sysctls"] = [{"name": UNPRIVILEGED_PORTS, "value": "0"}]
+        pod["sysctls"] = [{"name": UNPRIVILEGED_PORTS_SYSCTL, "value": "0"}]
     container = {
         "allowPrivilegeEscalation": False,
         "readOnlyRootFilesystem": True,

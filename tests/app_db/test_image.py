@@ -13,8 +13,8 @@ import requests
 from docker.models.containers import Container
 from docker.models.images import Image
 
+from stack.ports import free_port
 from stack.waiting import wait_for
-from tests.support import free_port
 
 from .conftest import LABELS, REPO, DBServer, image_from_settings
 

@@ -10,9 +10,9 @@ import docker
 import pytest
 import requests
 
+from stack.ports import free_port
 from stack.spec import LABEL_PROJECT, LABEL_ROLE
 from stack.waiting import wait_for
-from tests.support import free_port
 
 from .support import RUN_ID, Orchestrate
 
