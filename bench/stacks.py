@@ -50,7 +50,6 @@ SNAPSHOT_PATHS = (
     "Dockerfile",
     ".dockerignore",
     "gunicorn.conf.py",
-    "requirements.txt",
 )
 
 

@@ -51,7 +51,12 @@ class Containers:
         elif self._name_taken(name):
             raise not_ours("container", name, self.resources.project)
         self.progress.update("Container", name, "Creating")
-        created = self.client.containers.create(**args)
+        try:
+            created = self.client.containers.create(**args)
+        except APIError as error:
+            if error.status_code == 409:  # the name was free a moment ago: another command took it
+                raise concurrent_error(f"container {name}", self.resources.project) from None
+            raise
         journal.on_failure(
             f"container {name}", lambda: self.remove(created), f"docker rm -f {created.id[:12]}"
         )
@@ -119,4 +124,13 @@ def not_ours(kind: str, name: str, project: str) -> StackError:
     return StackError(
         f"a {kind} named {name} already exists and does not belong to project {project}",
         f"remove it (docker {kind} rm {name}) or choose another project with --project NAME",
+    )
+
+
+def concurrent_error(what: str, project: str) -> StackError:
+    """The error for a name another command (on another host, sharing the engine) took at the same moment."""
+    return StackError(
+        f"another command created {what} at the same moment (from another host or user sharing this engine)",
+        f"let it finish, then run the command again (`python orchestrate.py --project {project} status` "
+        "shows the stack)",
     )

@@ -25,7 +25,7 @@ STANDIN_FIX = (
     "without Docker Hub, build the local stand-ins (bash scripts/standin-images.sh) "
     "and run with --images standin (or APL_IMAGES=standin)"
 )
-REGISTRY = re.compile(r"^[A-Za-z0-9.-]+(:[0-9]{1,5})?$")  # HOST[:PORT], as image names begin
+REGISTRY = re.compile(r"[A-Za-z0-9.-]+(:[0-9]{1,5})?")  # HOST[:PORT], as image names begin
 PUSH_STATES = {"Pushing", "Pushed", "Layer already exists"}
 REGISTRY_DOWN = ("no such host", "dial tcp", "i/o timeout", "tls handshake", "connection refused", "lookup ")
 
@@ -149,7 +149,7 @@ def build_image(client: docker.DockerClient, build: BuildSpec, fingerprint: str,
 
 def push_image(client: docker.DockerClient, image: str, registry: str, progress: Progress) -> str:
     """Tag ``image`` into ``registry`` (``HOST[:PORT]``) and push it; return the pushed name@digest."""
-    if not REGISTRY.match(registry):
+    if not REGISTRY.fullmatch(registry):
         raise StackError(f"invalid registry {registry!r}", "give it as HOST:PORT, e.g. 127.0.0.1:5000")
     try:
         local = client.images.get(image)

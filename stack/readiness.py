@@ -74,6 +74,19 @@ def db_answers(db: Container) -> bool:
         return False
 
 
+def health(container: Container, role: str, url: str | None) -> str:
+    """The HEALTH that `status` shows, by the rule `up` waits for, so the two never disagree.
+
+    ``url`` is the app's readiness URL through the port it publishes (None if it publishes none).
+    The engine's own healthcheck is not asked: its first run comes only after its interval, and
+    some engines (Podman without systemd) never run one.
+    """
+    if container.status != "running":
+        return ""
+    ready = db_answers(container) if role == "db" else url is not None and app_answers(url)
+    return "healthy" if ready else "not ready"
+
+
 def wait_until_ready(db: Container, app: Container, url: str, timeout: float, progress: Progress) -> None:
     """Wait until the app answers at ``url``; a crash of either container ends the wait at once."""
     # Only a restart during this wait means a crash now: one the policy recovered from earlier

@@ -17,14 +17,17 @@ from docker.models.networks import Network, NetworkCollection
 from docker.models.volumes import Volume, VolumeCollection
 
 from . import app_image, engine, ports, readiness, rollback
-from .containers import STOP_TIMEOUT, Containers, not_ours
+from .containers import STOP_TIMEOUT, Containers, concurrent_error, not_ours
 from .errors import StackError
 from .progress import Progress
 from .resources import SERVICE_ROLES, ProjectResources, published_port
 from .rollback import Journal
+from .settings import DEFAULT_PROJECT, Settings
 from .spec import APP_PORT, LABEL_ROLE, ResourceSpec, StackSpec
+from .waiting import wait_for
 
 UP_FIX = "start the stack with `python orchestrate.py up`"
+SETTLE_DEADLINE = 10.0  # seconds for a concurrent command to remove its duplicate network
 
 
 class Runner:
@@ -42,7 +45,10 @@ class Runner:
     @property
     def readiness_url(self) -> str:
         """Where `up` asks the app whether it is ready."""
-        return f"http://{self.remote_host or '127.0.0.1'}:{self.spec.host_port}{readiness.READINESS_PATH}"
+        return self._readiness_url(self.spec.host_port)
+
+    def _readiness_url(self, port: int) -> str:
+        return f"http://{self.remote_host or '127.0.0.1'}:{port}{readiness.READINESS_PATH}"
 
     def up(self, build: bool = True, timeout: float = readiness.DEFAULT_DEADLINE) -> None:
         """Bring the stack to its spec and wait until the app answers through its published port."""
@@ -95,14 +101,45 @@ class Runner:
             raise not_ours(kind.lower(), spec.name, self.spec.project)
         self.progress.update(kind, spec.name, "Creating")
         made = collection.create(spec.name, labels=dict(spec.labels))
+        self._settle_same_name(kind, spec.name, collection, made)
         journal.on_failure(
             f"{kind.lower()} {spec.name}", made.remove, f"docker {kind.lower()} rm {spec.name}"
         )
         self.progress.update(kind, spec.name, "Created")
 
-    def down(self, volumes: bool = False, images: bool = False) -> None:
-        """Remove the containers (the app first) and the network; the volume and image only when asked."""
+    def _settle_same_name(
+        self, kind: str, name: str, collection: NetworkCollection | VolumeCollection, made: Network | Volume
+    ) -> None:
+        """The engine's guard against a command on another host: one network per name, never two.
+
+        An engine may let two commands create a network of one name at the same moment. Both
+        then see both; the one with the lower ID stays, the other is removed by its maker,
+        which stops with a clear error. (A volume of an existing name is the existing one.)
+        """
+        if kind != "Network":
+            return
+        same = [item for item in collection.list(filters={"name": name}) if item.name == name]
+        if len(same) < 2:
+            return
+        keeper = min(same, key=lambda item: item.id)
+        if made.id != keeper.id:
+            made.remove()
+            raise concurrent_error(f"network {name}", self.spec.project)
+        # Ours stays: wait until the other command has removed its copy, so names are unambiguous.
+        wait_for(
+            lambda: len([item for item in collection.list(filters={"name": name}) if item.name == name]) == 1,
+            timeout=SETTLE_DEADLINE,
+            interval=0.05,
+        )
+
+    def down(self, volumes: bool = False, images: bool = False) -> bool:
+        """Remove the containers (the app first) and the network; the volume and image only when asked.
+
+        Return whether there was anything to remove.
+        """
+        found = False
         for container in reversed(self.resources.containers()):
+            found = True
             self.progress.update("Container", container.name, "Removing")
             self.containers.remove(container)
             self.progress.update("Container", container.name, "Removed")
@@ -113,6 +150,7 @@ class Runner:
         in_use = []
         for kind, listing in kinds:
             for item in listing():
+                found = True
                 try:
                     item.remove()
                 except APIError:  # something outside the stack still uses it: say what, remove the rest
@@ -121,6 +159,7 @@ class Runner:
                 self.progress.update(kind, item.name, "Removed")
         if images:
             for image in self.resources.images():
+                found = True
                 self.client.images.remove(image.id, force=True)
                 self.progress.update("Image", image.tags[0] if image.tags else image.short_id, "Removed")
         if in_use:
@@ -128,6 +167,31 @@ class Runner:
                 f"still in use, so kept: {', '.join(in_use)}",
                 "stop or disconnect what uses it, then run `down` again",
             )
+        return found
+
+    def nothing_to_remove(self, volumes: bool) -> str:
+        """What `down` says when the project has nothing it would remove."""
+        said = f"nothing to remove: project {self.spec.project} has no containers or network"
+        kept = [v.name for v in self.resources.volumes()] if not volumes else []
+        if kept:
+            return f"{said}; its data volume {', '.join(kept)} is kept (`down --volumes` removes it)"
+        return said
+
+    def check_credentials_fit_data(self, settings: Settings) -> None:
+        """Refuse passwords generated now for a data volume that was initialised with older ones."""
+        loaded = settings.loaded_credentials
+        volumes = [v.name for v in self.resources.volumes()]
+        if not (loaded and loaded.generated and volumes):
+            return
+        path = settings.credentials_file
+        lost = f"lacks {' and '.join(loaded.generated)}" if path.exists() else "does not exist"
+        project = "" if settings.project == DEFAULT_PROJECT else f" --project {settings.project}"
+        raise StackError(
+            f"{path} {lost}, but data volume {volumes[0]} holds a database initialised with the "
+            "passwords it held: new ones would not open it",
+            f"restore {path} from a backup; or start afresh without the data: "
+            f"`python orchestrate.py{project} down --volumes` deletes every message in it, then `up`",
+        )
 
     def restart(self, role: str | None, timeout: float) -> None:
         """Restart one service or both, then wait until the app is ready again."""
@@ -158,8 +222,9 @@ class Runner:
                 f", exit code {state['ExitCode']}" if state["Status"] == "exited" else ""
             )
             described += f", restarted {restarts}x" if restarts else ""
-            health = (state.get("Health") or {}).get("Status", "")
             port = published_port(container)
+            url = self._readiness_url(port) if port else None
+            health = readiness.health(container, container.labels[LABEL_ROLE], url)
             shown_ports = f"0.0.0.0:{port}->{APP_PORT}/tcp" if port else ""
             image = container.attrs["Config"]["Image"]
             rows.append((f"container {container.name}", described, health, shown_ports, image))

@@ -20,7 +20,7 @@ from .conftest import LABELS, REPO, DBServer, image_from_settings
 
 pytestmark = pytest.mark.appdb
 
-BUILD_FILES = ("Dockerfile", ".dockerignore", "requirements.txt", "gunicorn.conf.py", "app", "db")
+BUILD_FILES = ("Dockerfile", ".dockerignore", "gunicorn.conf.py", "app", "db")
 MAX_GROWTH = 40 * 1000 * 1000  # bytes the app may add to its base image
 
 
