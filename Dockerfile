@@ -14,7 +14,7 @@ RUN useradd --system --uid 10001 --user-group --no-create-home --home-dir /nonex
 
 WORKDIR /srv/apl
 # Dependencies first: editing the app's code reuses this layer.
-COPY requirements.txt ./
+COPY app/requirements.txt ./
 RUN pip install --no-cache-dir -r requirements.txt
 
 COPY gunicorn.conf.py ./

@@ -6,8 +6,16 @@ python orchestrate.py --help    # every command and setting
 """
 
 import sys
+from pathlib import Path
 
-from stack.cli import main
+REQUIREMENTS = Path(__file__).resolve().parent / "requirements.txt"
+
+try:
+    from stack.cli import main
+except ModuleNotFoundError as missing:
+    if (missing.name or "").partition(".")[0] in ("stack", "app"):
+        raise  # our own code is broken: that deserves the traceback
+    sys.exit(f"error: Python package {missing.name!r} is missing; install: pip install -r {REQUIREMENTS}")
 
 if __name__ == "__main__":
     sys.exit(main())

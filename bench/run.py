@@ -24,7 +24,7 @@ import docker
 from docker.errors import DockerException
 
 from stack.errors import StackError
-from stack.images import IMAGE_SETS, resolve_images
+from stack.images import DEFAULT_IMAGE_SET, IMAGE_SETS, resolve_images
 from stack.spec import build_spec
 
 from . import edit, footprint, pages, report, start, tools, wrk
@@ -52,7 +52,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--images",
         choices=sorted(IMAGE_SETS),
-        default=os.environ.get("APL_IMAGES") or "official",
+        default=os.environ.get("APL_IMAGES") or DEFAULT_IMAGE_SET,
         help="image set, as for orchestrate.py (default: APL_IMAGES, else official)",
     )
     p.add_argument("--output", type=Path, default=RESULTS, help="JSON (default bench/results/latest.json)")

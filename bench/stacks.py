@@ -13,9 +13,7 @@ import logging
 import os
 import shutil
 import signal
-import socket
 import subprocess
-import sys
 import tempfile
 import time
 from contextlib import suppress
@@ -29,13 +27,16 @@ from docker.errors import APIError, ImageNotFound
 from docker.models.containers import Container
 
 from stack.cleanup import remove_labelled, sigint_ignored
-from stack.settings import Settings, read_settings
+from stack.invoke import orchestrate_command, run_orchestrate
+from stack.ports import free_port
+from stack.resources import ProjectResources
+from stack.settings import REPO_ROOT, Settings, read_settings
 from stack.spec import LABEL_PROJECT, LABEL_ROLE, build_spec
 from stack.waiting import wait_for
 
 log = logging.getLogger("bench")
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = REPO_ROOT
 PHP_CONTEXT = REPO / "bench" / "php"
 PHP_IMAGE = "aplbench/php:8.2-apache"
 PHP_OK = "接続に成功しました。"  # the lesson's "connection succeeded" line
@@ -49,19 +50,11 @@ SNAPSHOT_PATHS = (
     "Dockerfile",
     ".dockerignore",
     "gunicorn.conf.py",
-    "requirements.txt",
 )
 
 
 class BenchError(Exception):
     """The benchmarks cannot go on; the message says why and what to do."""
-
-
-def free_port() -> int:
-    """A host port nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def copy_tree(into: Path, root: Path = REPO) -> Path:
@@ -91,15 +84,18 @@ class Project:
         """The app's address on this machine."""
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def options(self) -> list[str]:
+        """The orchestrate.py options that select this project."""
+        return ["--project", self.name, "--port", str(self.port), "--images", self.images, "-q"]
+
     def command(self, *args: str) -> list[str]:
         """The orchestrate.py command line for ``args``."""
-        options = ["--project", self.name, "--port", str(self.port), "--images", self.images, "-q"]
-        return [sys.executable, str(self.root / "orchestrate.py"), *options, *args]
+        return orchestrate_command(*self.options, *args, root=self.root)
 
     def orchestrate(self, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
         """Run orchestrate.py; raise BenchError with its output if it fails."""
-        command = self.command(*args)
-        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
+        done = run_orchestrate(*self.options, *args, root=self.root, timeout=timeout)
         if done.returncode != 0:
             raise BenchError(
                 f"`orchestrate.py {' '.join(args)}` for project {self.name} failed "
@@ -114,11 +110,10 @@ class Project:
 
     def container(self, client: docker.DockerClient, role: str) -> Container:
         """The project's container for ``role`` ("db" or "app")."""
-        filters = {"label": [f"{LABEL_PROJECT}={self.name}", f"{LABEL_ROLE}={role}"]}
-        found = client.containers.list(all=True, filters=filters)
-        if not found:
+        found = ProjectResources(client, self.name).container(role)
+        if found is None:
             raise BenchError(f"project {self.name} has no {role} container")
-        return found[0]
+        return found
 
 
 def first_ok(url: str, timeout: float, contains: str | None = None) -> float:
@@ -214,7 +209,7 @@ class Workspace:
             detach=True,
             network=network,
             environment={"MYSQL_USER": "root", "MYSQL_PASSWORD": root_password},
-            ports={"80/tcp": ("127.0.0.1", port)},
+            ports={"80/tcp": ("127.0.0.1", port)},  # Apache in the PHP image
             labels={LABEL_PROJECT: project.name, LABEL_ROLE: "bench-php"},
         )
         url = f"http://127.0.0.1:{port}/"

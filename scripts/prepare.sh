@@ -1,6 +1,6 @@
 # Sourced by up.sh and test.sh: make this machine ready to run the stack.
 #   1. a Docker engine that answers (scripts/docker-engine.sh starts one when none does);
-#   2. a virtualenv .venv with the host-side dependencies (requirements-dev.txt);
+#   2. a virtualenv .venv with what the host needs to run and test the stack (requirements.txt);
 #   3. images: Docker Hub's when a registry answers, else the local stand-ins (APL_IMAGES=standin).
 # Set APL_IMAGES yourself to skip the registry probe.
 
@@ -13,7 +13,7 @@ if [ ! -x "$repo/.venv/bin/python" ]; then
   echo "prepare: creating $repo/.venv" >&2
   python3 -m venv "$repo/.venv"
 fi
-"$repo/.venv/bin/python" -m pip install -q -r "$repo/requirements-dev.txt"
+"$repo/.venv/bin/python" -m pip install -q -r "$repo/requirements.txt"
 PYTHON="$repo/.venv/bin/python"
 
 have_or_pull() { docker image inspect "$1" >/dev/null 2>&1 || docker pull -q "$1" >/dev/null 2>&1; }

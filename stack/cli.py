@@ -9,17 +9,24 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from . import engine
+import requests
+from docker.errors import DockerException
+
+from . import engine, lock
 from .errors import StackError
-from .images import IMAGE_SETS
+from .images import IMAGE_SETS, OFFICIAL
 from .progress import Progress
+from .readiness import DEFAULT_DEADLINE
 from .render import files
 from .render.commands import script as plan_script
 from .runner import Runner
-from .settings import Settings, read_settings
+from .settings import DEFAULT_PORT, Settings, read_settings, seconds, whole_number
 from .spec import StackSpec, build_spec
 
-CREATING_COMMANDS = {"up", "plan", "export"}
+# Commands that need the DB passwords; the others work without them (and with a broken credentials file).
+NEEDS_CREDENTIALS = {"up", "plan", "export"}
+# Commands that change a project's resources: one at a time per project and engine (stack/lock.py).
+CHANGING_COMMANDS = {"up", "down", "restart", "build"}
 SERVICES = {"db": "db", "mysql": "db", "app": "app"}
 
 
@@ -35,13 +42,17 @@ def parser() -> argparse.ArgumentParser:
     # SUPPRESS keeps a subcommand's absent option from overwriting one given before the command.
     opt = {"default": argparse.SUPPRESS}
     shared.add_argument("--project", help="stack name; other than 'apl' prefixes every resource name", **opt)
-    shared.add_argument("--port", type=int, help="host port for the app (default 8080)", **opt)
+    shared.add_argument(
+        "--port", type=whole_number, help=f"host port for the app (default {DEFAULT_PORT})", **opt
+    )
     shared.add_argument(
         "--images", choices=sorted(IMAGE_SETS), help="official (Docker Hub) or standin", **opt
     )
-    shared.add_argument("--db-image", help="DB image (default mysql:5.7)", **opt)
-    shared.add_argument("--python-image", help="base image of the app (default python:3.11-slim)", **opt)
-    shared.add_argument("--timeout", type=float, help="seconds to wait for readiness (default 120)", **opt)
+    shared.add_argument("--db-image", help=f"DB image (default {OFFICIAL.db})", **opt)
+    shared.add_argument("--python-image", help=f"base image of the app (default {OFFICIAL.python})", **opt)
+    shared.add_argument(
+        "--timeout", type=seconds, help=f"seconds to wait for readiness (default {DEFAULT_DEADLINE:g})", **opt
+    )
     shared.add_argument("-q", "--quiet", action="store_true", help="print no progress", **opt)
 
     root = _Parser(
@@ -71,7 +82,7 @@ def parser() -> argparse.ArgumentParser:
     )
     export.add_argument("form", choices=["compose", "k8s"])
     export.add_argument("-o", "--output", type=Path, help="file to write (default: standard output)")
-    export.add_argument("--replicas", type=int, help="app replicas (k8s only; default 1)")
+    export.add_argument("--replicas", type=whole_number, help="app replicas (k8s only; default 1)")
     export.add_argument("--image", help="app image the platform pulls (default: the locally built tag)")
     push = commands.add_parser("push", parents=[shared], help="tag and push the app image to a registry")
     push.add_argument("--registry", required=True, metavar="HOST:PORT", help="e.g. 127.0.0.1:5000")
@@ -89,15 +100,46 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except (DockerException, requests.RequestException) as error:
+        # The engine refused a request or went away mid-command: one line, never a traceback.
+        print(f"error: the Docker engine failed a request: {_first_line(error)}", file=sys.stderr)
+        print("fix: run the command again; `python orchestrate.py status` shows what exists", file=sys.stderr)
+        return 1
 
 
 def run(args: argparse.Namespace) -> int:
     """Carry out the parsed command."""
-    option = vars(args).get
     if args.command == "export":
         # Before the settings: reading them may generate and store credentials, and a bad -o
         # must leave nothing written.
         files.check_output(args.output)
+    if args.command in ("plan", "export"):
+        settings = read(args, generate=True)
+        return render(args, settings, build_spec(settings))  # no engine needed
+    # `up` reads its credentials again once it holds the lock: a concurrent `up` may store them first.
+    settings = read(args, generate=False)
+    progress = Progress(quiet=bool(vars(args).get("quiet")))
+    client = engine.connect()
+    if args.command not in CHANGING_COMMANDS:
+        return carry_out(args, settings, Runner(client, build_spec(settings), progress))
+    path = lock.lock_path(lock.engine_id(client), settings.project)
+    with lock.project_lock(path, settings.project, args.command, notice=_say):
+        if args.command == "up":
+            settings = read(args, generate=True, store=False)
+            runner = Runner(client, build_spec(settings), progress)
+            runner.check_credentials_fit_data(settings)
+            settings.store_credentials()
+            return carry_out(args, settings, runner)
+        return carry_out(args, settings, Runner(client, build_spec(settings), progress))
+
+
+def read(args: argparse.Namespace, generate: bool, store: bool = True) -> Settings:
+    """The settings from the flags and the environment; a credentials problem is raised or warned of.
+
+    Only commands that run or describe a stack (``generate``) need the passwords; the others
+    never write them and still work with an unusable credentials file, saying so.
+    """
+    option = vars(args).get
     settings = read_settings(
         os.environ,
         project=option("project"),
@@ -106,22 +148,26 @@ def run(args: argparse.Namespace) -> int:
         db_image=option("db_image"),
         python_image=option("python_image"),
         wait_timeout=option("timeout"),
-        # Only commands that create or describe a stack need passwords; the others never write one.
-        generate_credentials=args.command in CREATING_COMMANDS,
+        generate_credentials=generate,
+        store_credentials=store,
     )
-    spec = build_spec(settings)
-    if args.command in ("plan", "export"):
-        return render(args, settings, spec)  # no engine needed
-    progress = Progress(quiet=bool(option("quiet")))
-    runner = Runner(engine.connect(), spec, progress)
-    service = SERVICES.get(option("service") or "")
+    loaded = settings.loaded_credentials
+    if loaded and loaded.problem and args.command not in NEEDS_CREDENTIALS:
+        _say(f"warning: {loaded.problem.problem}\nfix: {loaded.problem.fix}")
+    return settings
 
+
+def carry_out(args: argparse.Namespace, settings: Settings, runner: Runner) -> int:
+    """Run an engine command with ``runner``."""
+    spec, progress = runner.spec, runner.progress
+    service = SERVICES.get(vars(args).get("service") or "")
     if args.command == "up":
         progress.echo(f"images: db {spec.db.image}, app built on {settings.images.python}")
         runner.up(build=not args.no_build, timeout=settings.wait_timeout)
         print(f"apl is up: {spec.url}")
     elif args.command == "down":
-        runner.down(volumes=args.volumes, images=args.rmi)
+        if not runner.down(volumes=args.volumes, images=args.rmi):
+            print(runner.nothing_to_remove(volumes=args.volumes))
     elif args.command == "status":
         print_table(["RESOURCE", "STATE", "HEALTH", "PORTS", "IMAGE"], runner.status())
     elif args.command == "logs":
@@ -135,6 +181,15 @@ def run(args: argparse.Namespace) -> int:
         pushed = engine.push_image(runner.client, spec.app.image, args.registry, progress)
         print(f"pushed {pushed}\nfor a cluster: python orchestrate.py export k8s --image {pushed}")
     return 0
+
+
+def _say(line: str) -> None:
+    print(line, file=sys.stderr)
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(getattr(error, "explanation", None) or error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
 
 
 def render(args: argparse.Namespace, settings: Settings, spec: StackSpec) -> int:

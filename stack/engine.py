@@ -26,7 +26,7 @@ STANDIN_FIX = (
     "without Docker Hub, build the local stand-ins (bash scripts/standin-images.sh) "
     "and run with --images standin (or APL_IMAGES=standin)"
 )
-REGISTRY = re.compile(r"^[A-Za-z0-9.-]+(:[0-9]{1,5})?$")  # HOST[:PORT], as image names begin
+REGISTRY = re.compile(r"[A-Za-z0-9.-]+(:[0-9]{1,5})?")  # HOST[:PORT], as image names begin
 PUSH_STATES = {"Pushing", "Pushed", "Layer already exists"}
 REGISTRY_DOWN = ("no such host", "dial tcp", "i/o timeout", "tls handshake", "connection refused", "lookup ")
 NO_IMAGE_FOR_PLATFORM = "no matching manifest"
@@ -97,6 +97,14 @@ def _pull(client: docker.DockerClient, name: str, platform: str | None = None) -
         for event in events:
             if "error" in event:
                 raise APIError(event["error"])
+
+
+def display_name(image: str) -> str:
+    """An image name as the user wrote it: Podman reports ``mysql:5.7`` as ``docker.io/library/mysql:5.7``."""
+    for prefix in ("docker.io/library/", "docker.io/", "localhost/"):
+        if image.startswith(prefix):
+            return image.removeprefix(prefix)
+    return image
 
 
 def is_podman(client: docker.DockerClient) -> bool:
@@ -242,7 +250,7 @@ def build_failure(message: str) -> str:
 
 def push_image(client: docker.DockerClient, image: str, registry: str, progress: Progress) -> str:
     """Tag ``image`` into ``registry`` (``HOST[:PORT]``) and push it; return the pushed name@digest."""
-    if not REGISTRY.match(registry):
+    if not REGISTRY.fullmatch(registry):
         raise StackError(f"invalid registry {registry!r}", "give it as HOST:PORT, e.g. 127.0.0.1:5000")
     try:
         local = client.images.get(image)

@@ -1,33 +1,33 @@
-"""How the stack runs: engine calls that make the resources in a StackSpec real.
+"""How the stack runs: the life-cycle commands, each a short list of steps.
 
-Every resource is found by its ownership labels. ``up`` changes only what differs from the
-spec and, when it fails or is interrupted, removes what it created in that run.
+The steps live in their own rooms: finding resources (``resources``), the host port
+(``ports``), the app image (``app_image``), containers and their replacement (``containers``,
+``container_args``), waiting (``readiness``) and undoing a failed run (``rollback``).
 """
 
 from __future__ import annotations
 
-import errno
-import socket
 import threading
 from collections.abc import Callable
 
 import docker
-import requests
-from docker.errors import APIError, NotFound
+from docker.errors import APIError
 from docker.models.containers import Container
-from docker.models.images import Image
 from docker.models.networks import Network, NetworkCollection
 from docker.models.volumes import Volume, VolumeCollection
 
-from . import engine
-from .cleanup import quietly, sigint_ignored
+from . import app_image, engine, ports, readiness, rollback
+from .containers import STOP_TIMEOUT, Containers, concurrent_error, not_ours
 from .errors import StackError
 from .progress import Progress
-from .spec import LABEL_CONFIG_HASH, LABEL_PROJECT, LABEL_ROLE, ResourceSpec, ServiceSpec, StackSpec
-from .waiting import WaitTimeout, wait_for
+from .resources import SERVICE_ROLES, ProjectResources, published_port, with_role
+from .rollback import Journal
+from .settings import DEFAULT_PROJECT, Settings
+from .spec import APP_PORT, LABEL_ROLE, ResourceSpec, StackSpec
+from .waiting import wait_for
 
-STOP_TIMEOUT = 10
-LOG_TAIL = 15
+UP_FIX = "start the stack with `python orchestrate.py up`"
+SETTLE_DEADLINE = 10.0  # seconds for a concurrent command to remove its duplicate network
 
 
 class Runner:
@@ -37,324 +37,132 @@ class Runner:
         self.client = client
         self.spec = spec
         self.progress = progress
+        self.resources = ProjectResources(client, spec.project)
+        self.containers = Containers(client, self.resources, progress, spec.host_port)
         # A remote engine (DOCKER_HOST=tcp://...) publishes ports on its own host, not on this one.
         self.remote_host = engine.published_host(client)
 
-    # -- finding what exists -------------------------------------------------------------
+    @property
+    def readiness_url(self) -> str:
+        """Where `up` asks the app whether it is ready."""
+        return self._readiness_url(self.spec.host_port)
 
-    def _filters(self, role: str | None = None) -> dict[str, list[str]]:
-        wanted = [f"{LABEL_PROJECT}={self.spec.project}"]
-        if role:
-            wanted.append(f"{LABEL_ROLE}={role}")
-        return {"label": wanted}
+    def _readiness_url(self, port: int) -> str:
+        return f"http://{self.remote_host or '127.0.0.1'}:{port}{readiness.READINESS_PATH}"
 
-    def container(self, role: str) -> Container | None:
-        """The project's container for ``role``, if it exists (by its name, should an old one linger)."""
-        found = self.client.containers.list(all=True, filters=self._filters(role))
-        name = self.spec.service(role).container_name
-        return next((c for c in found if c.name == name), found[0] if found else None)
-
-    # -- up ------------------------------------------------------------------------------
-
-    def up(self, build: bool = True, timeout: float = 120) -> None:
+    def up(self, build: bool = True, timeout: float = readiness.DEFAULT_DEADLINE) -> None:
         """Bring the stack to its spec and wait until the app answers through its published port."""
-        undo: list[Callable[[], None]] = []  # reverses this run's changes if it fails
-        finish: list[Callable[[], None]] = []  # removes what was replaced, once the stack is ready
+        journal = Journal()
         try:
             self._check_port()
             # What can fail without touching the stack comes first: pulls, and a missing app image.
             db_image = engine.ensure_image(self.client, self.spec.db.image, self.progress)
-            app_image = self._current_app_image(build)
-            self._ensure_resource("Network", self.spec.network, self.client.networks, undo)
-            self._ensure_resource("Volume", self.spec.volume, self.client.volumes, undo)
+            build_spec = self.spec.app.build
+            assert build_spec is not None
+            app = app_image.current(self.client, build_spec, build, self.progress)
+            self._ensure_resource("Network", self.spec.network, self.client.networks, journal)
+            self._ensure_resource("Volume", self.spec.volume, self.client.volumes, journal)
             # The DB initialises while the app image builds and starts: the app waits for it.
-            db = self._ensure_container(self.spec.db, db_image.id, undo, finish)
-            app_image = app_image or self._build_app_image()
-            app = self._ensure_container(self.spec.app, app_image.id, undo, finish)
-            self._wait_ready(db, app, timeout)
+            db_container = self.containers.ensure(self.spec.db, db_image.id, journal)
+            app = app or app_image.build(self.client, build_spec, self.progress)
+            app_container = self.containers.ensure(self.spec.app, app.id, journal)
+            readiness.wait_until_ready(
+                db_container, app_container, self.readiness_url, timeout, self.progress
+            )
         except BaseException as error:
-            with sigint_ignored():
-                for step in reversed(undo):
-                    quietly(step)
-            if isinstance(error, KeyboardInterrupt):
-                raise StackError(
-                    "interrupted; the stack is as it was before this run", exit_code=130
-                ) from None
-            raise
-        for step in finish:
-            quietly(step)
+            left = journal.roll_back()
+            reported = rollback.failure(error, left)
+            if reported is error:
+                raise
+            raise reported from None
+        left = journal.complete()
+        if left:
+            raise rollback.leftovers_error(left)
 
     def _check_port(self) -> None:
-        port = self.spec.app.ports[80]
-        app = self.container("app")
-        if self.remote_host or (app and app.status == "running" and _published_port(app) == port):
+        app = self.resources.container("app", self.spec.app.container_name)
+        if self.remote_host or (
+            app and app.status == "running" and published_port(app) == self.spec.host_port
+        ):
             return  # a remote engine's ports are not this host's to probe; the engine reports conflicts
-        probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind(("0.0.0.0", port))
-        except OSError as error:
-            if error.errno != errno.EADDRINUSE:
-                return  # e.g. a low port this user may not bind: the engine can, and says if it is taken
-            raise StackError(
-                f"host port {port} is already taken by {self._port_holder(port)}", _PORT_FIX
-            ) from None
-        finally:
-            probe.close()
-
-    def _port_holder(self, port: int) -> str:
-        for other in self.client.containers.list():
-            if port in _host_ports(other):
-                return f"container {other.name}"
-        return "another process"
+        ports.check_free(self.client, self.spec.host_port)
 
     def _ensure_resource(
         self,
         kind: str,
         spec: ResourceSpec,
         collection: NetworkCollection | VolumeCollection,
-        undo: list[Callable[[], None]],
+        journal: Journal,
     ) -> None:
-        if collection.list(filters=self._filters(spec.labels[LABEL_ROLE])):
+        if with_role(collection.list(filters=self.resources.filters), spec.labels[LABEL_ROLE]):
             self.progress.update(kind, spec.name, "Up to date")
             return
         if any(item.name == spec.name for item in collection.list(filters={"name": spec.name})):
-            raise _not_ours(kind.lower(), spec.name, self.spec.project)
+            raise not_ours(kind.lower(), spec.name, self.spec.project)
         self.progress.update(kind, spec.name, "Creating")
         made = collection.create(spec.name, labels=dict(spec.labels))
-        undo.append(made.remove)
+        self._settle_same_name(kind, spec.name, collection, made)
+        journal.on_failure(
+            f"{kind.lower()} {spec.name}", made.remove, f"docker {kind.lower()} rm {spec.name}"
+        )
         self.progress.update(kind, spec.name, "Created")
 
-    def _current_app_image(self, build: bool) -> Image | None:
-        """The app image to run if no build is due; else None, with the base image pulled for the build."""
-        spec = self.spec.app.build
-        assert spec is not None
-        image = engine.current_build(self.client, spec, engine.context_hash(spec))
-        if image:
-            self.progress.update("Image", spec.tag, "Up to date")
-            return image
-        if not build:
-            try:
-                return self.client.images.get(spec.tag)
-            except docker.errors.ImageNotFound:
-                raise StackError(
-                    f"image {spec.tag} does not exist and --no-build was given", _BUILD_FIX
-                ) from None
-        engine.ensure_image(self.client, spec.args["PYTHON_IMAGE"], self.progress)
-        return None
+    def _settle_same_name(
+        self, kind: str, name: str, collection: NetworkCollection | VolumeCollection, made: Network | Volume
+    ) -> None:
+        """The engine's guard against a command on another host: one network per name, never two.
 
-    def _build_app_image(self) -> Image:
-        spec = self.spec.app.build
-        assert spec is not None
-        return engine.build_image(self.client, spec, engine.context_hash(spec), self.progress)
-
-    def _ensure_container(
-        self,
-        service: ServiceSpec,
-        image_id: str,
-        undo: list[Callable[[], None]],
-        finish: list[Callable[[], None]],
-    ) -> Container:
-        name = service.container_name
-        wanted = service.config_hash(image_id)
-        current = self.container(service.role)
-        if current and current.labels.get(LABEL_CONFIG_HASH) == wanted:
-            if current.status != "running":
-                self.progress.update("Container", name, "Starting")
-                self._start(current)
-                self.progress.update("Container", name, "Started")
-            else:
-                self.progress.update("Container", name, "Running")
-            return current
-        if current:
-            self.progress.update("Container", name, "Recreating")
-            # Renamed and later stopped, but kept until the new one is ready: a failed update puts
-            # it back instead of leaving the stack without this service.
-            current.rename(f"{name}-replaced-{current.id[:12]}")
-            undo.append(lambda: self._restore(current, name))
-            finish.append(lambda: self._remove_replaced(current, image_id))
-        elif self._name_taken(name):
-            raise _not_ours("container", name, self.spec.project)
-        self.progress.update("Container", name, "Creating")
-        created = self.client.containers.create(**self._create_args(service, wanted))
-        undo.append(lambda: self._stop_remove(created))
-        if current:
-            # Only now: the old one serves until the new one is created, then frees the port.
-            current.stop(timeout=STOP_TIMEOUT)
-        self._start(created)
-        self.progress.update("Container", name, "Started")
-        return created
-
-    def _restore(self, replaced: Container, name: str) -> None:
-        """Put back a container that an update failed to replace."""
-        replaced.rename(name)
-        replaced.start()
-        self.progress.update("Container", name, "Restored")
-
-    def _remove_replaced(self, replaced: Container, new_image_id: str) -> None:
-        replaced.remove(v=False)
-        if replaced.attrs["Image"] != new_image_id:
-            self._remove_own_image(replaced.attrs["Image"])
-
-    def _remove_own_image(self, image_id: str) -> None:
-        """Remove an app image this project built and no longer runs, so rebuilds leave no dangling images."""
-        try:
-            image = self.client.images.get(image_id)
-            if (image.labels or {}).get(LABEL_PROJECT) == self.spec.project and not image.tags:
-                self.client.images.remove(image.id)
-        except APIError:  # still used by another container, or already gone: keep it
-            pass
-
-    def _create_args(self, service: ServiceSpec, config_hash: str) -> dict:
-        health = service.healthcheck
-        return {
-            "image": service.image,
-            "name": service.container_name,
-            "environment": dict(service.environment),
-            "labels": {**service.labels, LABEL_CONFIG_HASH: config_hash},
-            "network": service.network,
-            "networking_config": {
-                service.network: self.client.api.create_endpoint_config(aliases=list(service.aliases) or None)
-            },
-            "ports": {f"{inner}/tcp": outer for inner, outer in service.ports.items()},
-            "mounts": [
-                docker.types.Mount(m.target, m.source, type=m.kind, read_only=m.read_only)
-                for m in service.mounts
-            ],
-            "healthcheck": health
-            and {
-                "test": ["CMD-SHELL", health.shell_command],
-                "interval": int(health.interval * 1e9),
-                "timeout": int(health.timeout * 1e9),
-                "retries": health.retries,
-                "start_period": int(health.start_period * 1e9),
-            },
-            "restart_policy": {"Name": service.restart},
-            "user": service.user,
-            "sysctls": dict(service.sysctls) or None,
-            "detach": True,
-        }
-
-    def _start(self, container: Container) -> None:
-        try:
-            container.start()
-        except APIError as error:
-            text = str(error.explanation or error)
-            if "port is already allocated" in text or "address already in use" in text:
-                raise StackError(f"host port {self.spec.app.ports[80]} is already taken", _PORT_FIX) from None
-            raise
-
-    def _name_taken(self, name: str) -> bool:
-        try:
-            self.client.containers.get(name)
-        except NotFound:
-            return False
-        return True
-
-    @property
-    def _readiness_path(self) -> str:
-        assert self.spec.app.probes is not None
-        return self.spec.app.probes.readiness
-
-    def _wait_ready(self, db: Container, app: Container, timeout: float) -> None:
-        url = f"http://{self.remote_host or '127.0.0.1'}:{self.spec.app.ports[80]}{self._readiness_path}"
-
-        # Only a restart during this wait means a crash now: one the policy recovered from earlier
-        # (an app killed last week) is history, and `up` on that healthy stack must succeed.
-        restarts_before = {}
-        for container in (db, app):
-            container.reload()
-            restarts_before[container.id] = container.attrs.get("RestartCount", 0)
-
-        def ready() -> bool:
-            for container in (db, app):
-                container.reload()
-                restarted = container.attrs.get("RestartCount", 0) > restarts_before[container.id]
-                if container.status in ("exited", "dead") or restarted:
-                    raise self._crashed(container)
-            try:
-                return requests.get(url, timeout=2).status_code == 200
-            except requests.RequestException:
-                return False
-
-        self.progress.update("Container", app.name, "Waiting")
-        try:
-            wait_for(ready, timeout=timeout, interval=0.05)
-        except WaitTimeout:
-            raise self._not_ready(db, app, timeout) from None
-        for container in (db, app):
-            self.progress.update("Container", container.name, "Healthy")
-
-    def _crashed(self, container: Container) -> StackError:
-        code = container.attrs["State"].get("ExitCode")
-        return StackError(
-            f"container {container.name} stopped during start-up (exit code {code})",
-            "read its last log lines below, fix the cause, and run the command again",
-            details=_tail(container),
+        An engine may let two commands create a network of one name at the same moment. Both
+        then see both; the one with the lower ID stays, the other is removed by its maker,
+        which stops with a clear error. (A volume of an existing name is the existing one.)
+        """
+        if kind != "Network":
+            return
+        same = [item for item in collection.list(filters={"name": name}) if item.name == name]
+        if len(same) < 2:
+            return
+        keeper = min(same, key=lambda item: item.id)
+        if made.id != keeper.id:
+            made.remove()
+            raise concurrent_error(f"network {name}", self.spec.project)
+        # Ours stays: wait until the other command has removed its copy, so names are unambiguous.
+        wait_for(
+            lambda: len([item for item in collection.list(filters={"name": name}) if item.name == name]) == 1,
+            timeout=SETTLE_DEADLINE,
+            interval=0.05,
         )
 
-    def _not_ready(self, db: Container, app: Container, timeout: float) -> StackError:
-        if not self.db_answers(db):
-            return StackError(
-                f"the database in container {db.name} did not accept a TCP query within {timeout:g}s",
-                "read its log lines below; if its volume was made with other credentials, "
-                "run `python orchestrate.py down --volumes` first",
-                details=_tail(db),
-            )
-        return StackError(
-            f"the app did not become ready at {self.spec.url}{self._readiness_path} within {timeout:g}s",
-            "read its log lines below",
-            details=_tail(app),
-        )
+    def down(self, volumes: bool = False, images: bool = False) -> bool:
+        """Remove the containers (the app first) and the network; the volume and image only when asked.
 
-    def db_answers(self, db: Container) -> bool:
-        """Whether the DB container accepts a TCP query (from inside, so the port stays unpublished)."""
-        health = self.spec.db.healthcheck
-        assert health is not None
-        try:
-            result = db.exec_run(["sh", "-c", health.shell_command])
-        except APIError:
-            return False
-        return result.exit_code == 0
-
-    def _stop_remove(self, container: Container) -> None:
-        try:
-            container.stop(timeout=STOP_TIMEOUT)
-            container.remove(v=False)
-        except NotFound:
-            pass
-
-    # -- the rest of the life cycle -----------------------------------------------------
-
-    def _containers(self) -> list[Container]:
-        """The project's containers in start order: the DB, then the app."""
-        order = [service.role for service in self.spec.services]
-        # Only the services: a stranger's container run from the app image inherits its project label.
-        listed = self.client.containers.list(all=True, filters=self._filters())
-        found = [c for c in listed if c.labels.get(LABEL_ROLE) in order]
-        return sorted(
-            found, key=lambda c: order.index(r) if (r := c.labels.get(LABEL_ROLE)) in order else len(order)
-        )
-
-    def down(self, volumes: bool = False, images: bool = False) -> None:
-        """Remove the containers (the app first) and the network; the volume and image only when asked."""
-        for container in reversed(self._containers()):
+        Return whether there was anything to remove.
+        """
+        found = False
+        for container in reversed(self.resources.containers()):
+            found = True
             self.progress.update("Container", container.name, "Removing")
-            self._stop_remove(container)
+            self.containers.remove(container)
             self.progress.update("Container", container.name, "Removed")
-        kinds = [("Network", self.client.networks)]
-        kinds += [("Volume", self.client.volumes)] if volumes else []
+        kinds: list[tuple[str, Callable[[], list[Network] | list[Volume]]]] = [
+            ("Network", self.resources.networks)
+        ]
+        kinds += [("Volume", self.resources.volumes)] if volumes else []
         in_use = []
-        for kind, collection in kinds:
-            for item in collection.list(filters=self._filters()):
+        for kind, listing in kinds:
+            for item in listing():
+                found = True
                 try:
+                    # Asked, not left to the engine: Podman removes a network that containers still use.
+                    if isinstance(item, Network) and _attached(item):
+                        raise APIError(f"network {item.name} has active endpoints")
                     item.remove()
                 except APIError:  # something outside the stack still uses it: say what, remove the rest
                     in_use.append(f"{kind.lower()} {item.name} ({_users(item)})")
                     continue
                 self.progress.update(kind, item.name, "Removed")
         if images:
-            for image in self.client.images.list(filters=self._filters("image")):
+            for image in self.resources.images():
+                found = True
                 self.client.images.remove(image.id, force=True)
                 self.progress.update("Image", image.tags[0] if image.tags else image.short_id, "Removed")
         if in_use:
@@ -362,51 +170,72 @@ class Runner:
                 f"still in use, so kept: {', '.join(in_use)}",
                 "stop or disconnect what uses it, then run `down` again",
             )
+        return found
+
+    def nothing_to_remove(self, volumes: bool) -> str:
+        """What `down` says when the project has nothing it would remove."""
+        said = f"nothing to remove: project {self.spec.project} has no containers or network"
+        kept = [v.name for v in self.resources.volumes()] if not volumes else []
+        if kept:
+            return f"{said}; its data volume {', '.join(kept)} is kept (`down --volumes` removes it)"
+        return said
+
+    def check_credentials_fit_data(self, settings: Settings) -> None:
+        """Refuse passwords generated now for a data volume that was initialised with older ones."""
+        loaded = settings.loaded_credentials
+        volumes = [v.name for v in self.resources.volumes()]
+        if not (loaded and loaded.generated and volumes):
+            return
+        path = settings.credentials_file
+        lost = f"lacks {' and '.join(loaded.generated)}" if path.exists() else "does not exist"
+        project = "" if settings.project == DEFAULT_PROJECT else f" --project {settings.project}"
+        raise StackError(
+            f"{path} {lost}, but data volume {volumes[0]} holds a database initialised with the "
+            "passwords it held: new ones would not open it",
+            f"restore {path} from a backup; or start afresh without the data: "
+            f"`python orchestrate.py{project} down --volumes` deletes every message in it, then `up`",
+        )
 
     def restart(self, role: str | None, timeout: float) -> None:
         """Restart one service or both, then wait until the app is ready again."""
-        roles = [role] if role else ["db", "app"]
-        containers = {r: self._existing(r) for r in ("db", "app")}
-        for r in roles:
+        containers = {r: self._existing(r) for r in SERVICE_ROLES}
+        for r in [role] if role else SERVICE_ROLES:
             self.progress.update("Container", containers[r].name, "Restarting")
             containers[r].restart(timeout=STOP_TIMEOUT)
             self.progress.update("Container", containers[r].name, "Started")
-        self._wait_ready(containers["db"], containers["app"], timeout)
+        readiness.wait_until_ready(
+            containers["db"], containers["app"], self.readiness_url, timeout, self.progress
+        )
 
     def build(self) -> None:
         """Build the app image even if its context is unchanged (the layer cache still applies)."""
         spec = self.spec.app.build
         assert spec is not None
         engine.ensure_image(self.client, spec.args["PYTHON_IMAGE"], self.progress)
-        engine.build_image(self.client, spec, engine.context_hash(spec), self.progress)
+        app_image.build(self.client, spec, self.progress)
 
     def status(self) -> list[tuple[str, str, str, str, str]]:
         """Rows of (resource, state, health, ports, image) for everything the project owns."""
-        rows = [
-            (f"network {n.name}", "created", "", "", "")
-            for n in self.client.networks.list(filters=self._filters())
-        ]
-        rows += [
-            (f"volume {v.name}", "created", "", "", "")
-            for v in self.client.volumes.list(filters=self._filters())
-        ]
-        for container in self._containers():
+        rows = [(f"network {n.name}", "created", "", "", "") for n in self.resources.networks()]
+        rows += [(f"volume {v.name}", "created", "", "", "") for v in self.resources.volumes()]
+        for container in self.resources.containers():
             state = container.attrs["State"]
             restarts = container.attrs.get("RestartCount", 0)
             described = state["Status"] + (
                 f", exit code {state['ExitCode']}" if state["Status"] == "exited" else ""
             )
             described += f", restarted {restarts}x" if restarts else ""
-            health = (state.get("Health") or {}).get("Status", "")
-            port = _published_port(container)
-            ports = f"0.0.0.0:{port}->80/tcp" if port else ""
-            image = container.attrs["Config"]["Image"]
-            rows.append((f"container {container.name}", described, health, ports, image))
+            port = published_port(container)
+            url = self._readiness_url(port) if port else None
+            health = readiness.health(container, container.labels[LABEL_ROLE], url)
+            shown_ports = f"0.0.0.0:{port}->{APP_PORT}/tcp" if port else ""
+            image = engine.display_name(container.attrs["Config"]["Image"])
+            rows.append((f"container {container.name}", described, health, shown_ports, image))
         return rows
 
     def logs(self, role: str | None, follow: bool, write: Callable[[str], None]) -> None:
         """Write service-prefixed log lines; with ``follow``, keep writing until interrupted."""
-        containers = [self._existing(r) for r in ([role] if role else ["db", "app"])]
+        containers = [self._existing(r) for r in ([role] if role else SERVICE_ROLES)]
         width = max(len(c.name) for c in containers)
 
         def pump(container: Container) -> None:
@@ -431,49 +260,21 @@ class Runner:
                 thread.join(timeout=0.5)
 
     def _existing(self, role: str) -> Container:
-        container = self.container(role)
+        container = self.resources.container(role, self.spec.service(role).container_name)
         if container is None:
-            raise StackError(f"the {role} container of project {self.spec.project} does not exist", _UP_FIX)
+            raise StackError(f"the {role} container of project {self.spec.project} does not exist", UP_FIX)
         return container
 
 
-_PORT_FIX = "stop whatever holds it, or choose another port with --port N (or APL_PORT)"
-_BUILD_FIX = "run without --no-build, or build it first with `python orchestrate.py build`"
-_UP_FIX = "start the stack with `python orchestrate.py up`"
-
-
-def _not_ours(kind: str, name: str, project: str) -> StackError:
-    return StackError(
-        f"a {kind} named {name} already exists and does not belong to project {project}",
-        f"remove it (docker {kind} rm {name}) or choose another project with --project NAME",
-    )
+def _attached(network: Network) -> list[str]:
+    """The names of the containers attached to ``network``."""
+    network.reload()
+    return [endpoint.get("Name", "?") for endpoint in (network.attrs.get("Containers") or {}).values()]
 
 
 def _users(item: Network | Volume) -> str:
     """Name what keeps a network or volume in use, as far as the engine tells."""
     if isinstance(item, Network):
-        item.reload()
-        names = [endpoint.get("Name", "?") for endpoint in (item.attrs.get("Containers") or {}).values()]
+        names = _attached(item)
         return "attached: " + ", ".join(names) if names else "in use"
     return "used by a container outside the stack"
-
-
-def _host_ports(container: Container) -> set[int]:
-    """Every host port the container publishes."""
-    bindings = (container.attrs.get("HostConfig") or {}).get("PortBindings") or {}
-    return {int(b["HostPort"]) for entries in bindings.values() for b in entries or [] if b.get("HostPort")}
-
-
-def _published_port(container: Container) -> int | None:
-    bindings = (container.attrs.get("HostConfig") or {}).get("PortBindings") or {}
-    for binding in bindings.get("80/tcp") or []:
-        return int(binding["HostPort"])
-    return None
-
-
-def _tail(container: Container) -> str:
-    try:
-        lines = container.logs(tail=LOG_TAIL).decode(errors="replace").rstrip().splitlines()
-    except APIError:
-        return ""
-    return "\n".join(f"  {container.name} | {line}" for line in lines)

@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from .credentials import Credentials, load_credentials
+from .credentials import Credentials, Loaded, load_credentials, store
 from .errors import StackError
-from .images import IMAGE_SETS, ImageSet, resolve_images
+from .images import DEFAULT_IMAGE_SET, IMAGE_SETS, ImageSet, resolve_images
+from .readiness import DEFAULT_DEADLINE
 
 T = TypeVar("T")
 REPO_ROOT = Path(__file__).resolve().parent.parent
-PROJECT_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+# Matched against the whole string (fullmatch): `$` would let a final newline through.
+PROJECT_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
+WHOLE_NUMBER = re.compile(r"[0-9]{1,6}")
+SECONDS = re.compile(r"[0-9]{1,6}(\.[0-9]{1,6})?|\.[0-9]{1,6}")
 PRIVATE_DIR = ".apl"  # generated credentials and other secrets; git-ignored
+DEFAULT_PROJECT = "apl"  # keeps the lesson's resource names
+DEFAULT_PORT = 8080  # the host port, as in the lesson's -p 8080:80
 
 
 @dataclass(frozen=True)
@@ -27,12 +33,29 @@ class Settings:
     images: ImageSet
     credentials: Credentials
     root: Path = REPO_ROOT
-    wait_timeout: float = 120.0
+    wait_timeout: float = DEFAULT_DEADLINE
+    # How the credentials were resolved: generated ones not yet stored, or why the file was unusable.
+    loaded_credentials: Loaded | None = field(default=None, repr=False, compare=False)
 
     @property
     def private_dir(self) -> Path:
         """Where generated credentials live (git-ignored, mode 0700)."""
         return self.root / PRIVATE_DIR
+
+    @property
+    def credentials_file(self) -> Path:
+        """The project's credentials file."""
+        return credentials_file(self.root, self.project)
+
+    def store_credentials(self) -> None:
+        """Write the passwords generated for this run to the credentials file, if any were."""
+        if self.loaded_credentials is not None:
+            store(self.credentials_file, self.loaded_credentials)
+
+
+def credentials_file(root: Path, project: str) -> Path:
+    """Where project ``project`` run from ``root`` keeps its generated credentials."""
+    return root / PRIVATE_DIR / f"{project}.env"
 
 
 def read_settings(
@@ -46,18 +69,27 @@ def read_settings(
     wait_timeout: float | None = None,
     root: Path = REPO_ROOT,
     generate_credentials: bool = True,
+    store_credentials: bool = True,
 ) -> Settings:
-    """Combine flags (the keyword arguments) with ``env`` and validate the result."""
-    project = project or env.get("APL_PROJECT") or "apl"
-    if not PROJECT_NAME.match(project):
+    """Combine flags (the keyword arguments) with ``env`` and validate the result.
+
+    Passwords generated now are stored at once, unless ``store_credentials`` is false: then
+    ``Settings.store_credentials()`` does it, once the caller has checked they may be used.
+    """
+    project = project or env.get("APL_PROJECT") or DEFAULT_PROJECT
+    if not PROJECT_NAME.fullmatch(project):
         raise StackError(
             f"invalid project name {project!r}",
             "use 1-40 lowercase letters, digits, '-' or '_', starting with a letter or digit",
         )
-    port = port if port is not None else _from_env(env, "APL_PORT", 8080, int, "a whole number", "a number")
+    port = (
+        port
+        if port is not None
+        else _from_env(env, "APL_PORT", DEFAULT_PORT, whole_number, "a whole number", "a number")
+    )
     if not 1 <= port <= 65535:
         raise StackError(f"invalid port {port}", "choose a host port between 1 and 65535")
-    choice = images or env.get("APL_IMAGES") or "official"
+    choice = images or env.get("APL_IMAGES") or DEFAULT_IMAGE_SET
     if choice not in IMAGE_SETS:
         raise StackError(f"unknown image set {choice!r}", f"use one of: {', '.join(IMAGE_SETS)}")
     image_set = resolve_images(
@@ -66,15 +98,39 @@ def read_settings(
     timeout = (
         wait_timeout
         if wait_timeout is not None
-        else _from_env(env, "APL_WAIT_TIMEOUT", 120.0, float, "a number", "a number of seconds, such as 2.5,")
+        else _from_env(
+            env,
+            "APL_WAIT_TIMEOUT",
+            DEFAULT_DEADLINE,
+            seconds,
+            "a number",
+            "a number of seconds, such as 2.5,",
+        )
     )
     if not timeout > 0:  # written so that NaN is refused too
         raise StackError(
             f"invalid readiness timeout of {timeout:g} seconds",
             "give --timeout or APL_WAIT_TIMEOUT a number of seconds greater than 0, such as 120 or 2.5",
         )
-    credentials = load_credentials(env, root / PRIVATE_DIR / f"{project}.env", generate_credentials)
-    return Settings(project, port, image_set, credentials, root, timeout)
+    loaded = load_credentials(env, credentials_file(root, project), generate_credentials)
+    settings = Settings(project, port, image_set, loaded.credentials, root, timeout, loaded)
+    if store_credentials:
+        settings.store_credentials()
+    return settings
+
+
+def whole_number(raw: str) -> int:
+    """``raw`` as a whole number of up to six ASCII digits, nothing else: no sign, space or ``_``."""
+    if not WHOLE_NUMBER.fullmatch(raw):
+        raise ValueError(raw)
+    return int(raw)
+
+
+def seconds(raw: str) -> float:
+    """``raw`` as a plain decimal number of seconds (``120``, ``2.5``): no sign, exponent, inf or nan."""
+    if not SECONDS.fullmatch(raw):
+        raise ValueError(raw)
+    return float(raw)
 
 
 def _from_env(

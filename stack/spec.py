@@ -6,15 +6,13 @@ rendered as docker commands, a Compose file or Kubernetes manifests.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from .settings import Settings
+from .readiness import APP_PROBES, DB_HEALTHCHECK, Healthcheck, HttpProbes
+from .settings import DEFAULT_PROJECT, Settings
 
-DEFAULT_PROJECT = "apl"
 LABEL_PROJECT = "com.apl.project"
 LABEL_ROLE = "com.apl.role"
 LABEL_CONFIG_HASH = "com.apl.config-hash"
@@ -23,40 +21,18 @@ DB_ALIAS = "mysql"  # the name the app reaches the DB by, as in the lesson
 DB_PORT = 3306
 DB_DATA_DIR = "/var/lib/mysql"
 INIT_DIR = "/docker-entrypoint-initdb.d"
+# The port the app listens on inside its container (gunicorn.conf.py's bind, the Dockerfile's EXPOSE).
+APP_PORT = 80
 # The unprivileged user the app's Dockerfile creates; stated here so every rendering runs it as that user.
 APP_USER = "10001:10001"
-# Lets that user bind port 80. Docker sets this namespaced sysctl in every container by itself;
-# Podman does not, and there gunicorn fails with "Permission denied". A sysctl rather than
+# The kernel setting that lets an unprivileged process bind a port below 1024 (the app's port 80).
+UNPRIVILEGED_PORTS_SYSCTL = "net.ipv4.ip_unprivileged_port_start"
+# Lets that user bind port 80. Docker 20.10 sets this namespaced sysctl in every container by
+# itself; Podman does not, and there gunicorn fails with "Permission denied". A sysctl rather than
 # CAP_NET_BIND_SERVICE: Docker does not raise added capabilities for a non-root user (no ambient
-# set), so the capability would work on Podman only. Scoped to the container's own network namespace.
-UNPRIVILEGED_PORTS = {"net.ipv4.ip_unprivileged_port_start": "0"}
-
-# Proves a TCP connection and a query, as the app would make, with the client both images ship.
-DB_HEALTH_COMMAND = (
-    'MYSQL_PWD="$MYSQL_ROOT_PASSWORD" mysql --protocol=TCP -h127.0.0.1 -uroot -e "SELECT 1" >/dev/null'
-)
-
-
-@dataclass(frozen=True)
-class Healthcheck:
-    """A container health probe; times in seconds."""
-
-    shell_command: str
-    interval: float = 5
-    timeout: float = 3
-    retries: int = 5
-    start_period: float = 60
-
-
-@dataclass(frozen=True)
-class HttpProbes:
-    """Where the app says it is alive (the process answers) and ready (its database answers too)."""
-
-    liveness: str = "/healthz"
-    readiness: str = "/readyz"
-    interval: float = 10  # timing as in the Dockerfile's HEALTHCHECK
-    timeout: float = 3
-    retries: int = 3
+# set), so the capability would work on Podman only. It is scoped to the container's own network
+# namespace, and Kubernetes counts it among the safe sysctls any pod may set.
+UNPRIVILEGED_PORTS = {UNPRIVILEGED_PORTS_SYSCTL: "0"}
 
 
 @dataclass(frozen=True)
@@ -126,13 +102,6 @@ class ServiceSpec:
         plain = {k: v for k, v in self.environment.items() if k not in self.secrets}
         return plain, {k: v for k, v in self.environment.items() if k in self.secrets}
 
-    def config_hash(self, image_id: str) -> str:
-        """Fingerprint of everything that, when changed, means the container must be recreated."""
-        body = asdict(self)
-        body["build"] = None  # the build's effect shows in image_id
-        body["image_id"] = image_id
-        return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()[:16]
-
 
 @dataclass(frozen=True)
 class ResourceSpec:
@@ -166,9 +135,14 @@ class StackSpec:
         raise KeyError(role)
 
     @property
+    def host_port(self) -> int:
+        """The host port the app is published on."""
+        return self.app.ports[APP_PORT]
+
+    @property
     def url(self) -> str:
         """Where the app answers on this host."""
-        return f"http://localhost:{self.app.ports[80]}"
+        return f"http://localhost:{self.host_port}"
 
     def with_app_image(self, reference: str) -> StackSpec:
         """The same stack with the app image named ``reference`` (a registry's copy, say)."""
@@ -209,7 +183,7 @@ def build_spec(settings: Settings) -> StackSpec:
             Mount(volume.name, DB_DATA_DIR),
             Mount(str(settings.root / "db"), INIT_DIR, kind="bind", read_only=True, name="initdb"),
         ),
-        healthcheck=Healthcheck(DB_HEALTH_COMMAND),
+        healthcheck=DB_HEALTHCHECK,
         secrets=tuple(k for k in passwords if k in db_env),
         expose=(DB_PORT,),
         resources=Resources(cpu_request="250m", memory_request="256Mi", cpu_limit="1", memory_limit="1Gi"),
@@ -229,7 +203,7 @@ def build_spec(settings: Settings) -> StackSpec:
             "MYSQL_DATABASE": creds.database,
         },
         labels=labels(project, "app"),
-        ports={80: settings.port},
+        ports={APP_PORT: settings.port},
         build=BuildSpec(
             settings.root,
             app_image,
@@ -240,7 +214,7 @@ def build_spec(settings: Settings) -> StackSpec:
         user=APP_USER,
         sysctls=UNPRIVILEGED_PORTS,
         depends_on=(db.role,),
-        probes=HttpProbes(),
+        probes=APP_PROBES,
         cpus_variable="GUNICORN_WORKERS",
         resources=Resources(cpu_request="100m", memory_request="128Mi", cpu_limit="1", memory_limit="256Mi"),
     )

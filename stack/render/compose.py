@@ -21,10 +21,12 @@ class ComposeExport:
     env_files: Mapping[Path, str]
 
 
-def export(spec: StackSpec, base: Path, env_dir: Path) -> ComposeExport:
+def export(spec: StackSpec, base: Path | None, env_dir: Path) -> ComposeExport:
     """Render the stack for a compose.yaml in folder ``base``, with one env file per service in ``env_dir``.
 
     Paths inside ``base`` are written relative to it, as Compose resolves them; others stay absolute.
+    With no ``base`` (the file goes to standard output, to be saved who knows where) every path
+    is absolute, so the file works wherever it is saved.
     """
     env_files: dict[Path, str] = {}
     services: dict[str, Any] = {}
@@ -74,7 +76,7 @@ def _fits_single_quotes(value: str) -> bool:
     return not escaped
 
 
-def _service(service: ServiceSpec, base: Path, env_file: Path | None) -> dict[str, Any]:
+def _service(service: ServiceSpec, base: Path | None, env_file: Path | None) -> dict[str, Any]:
     body: dict[str, Any] = {}
     if service.build:
         build = service.build
@@ -113,17 +115,18 @@ def _service(service: ServiceSpec, base: Path, env_file: Path | None) -> dict[st
     return body
 
 
-def _mount(mount: Mount, base: Path) -> dict[str, Any]:
+def _mount(mount: Mount, base: Path | None) -> dict[str, Any]:
     source = mount.source if mount.kind == "volume" else _path(Path(mount.source), base)
     return {"type": mount.kind, "source": source, "target": mount.target} | (
         {"read_only": True} if mount.read_only else {}
     )
 
 
-def _path(path: Path, base: Path) -> str:
+def _path(path: Path, base: Path | None) -> str:
     """``path`` relative to ``base`` when inside it (so the folder can move), else absolute."""
-    path, base = path.absolute(), base.absolute()
-    if path.is_relative_to(base):
+    path = path.absolute()
+    if base is not None and path.is_relative_to(base.absolute()):
+        base = base.absolute()
         relative = os.path.relpath(path, base)
         return "." if relative == "." else f"./{relative}"
     return str(path)

@@ -16,7 +16,7 @@ def export_compose(spec: StackSpec, settings: Settings, output: Path | None) -> 
     """Write compose.yaml to ``output`` (or stdout) and its env files; return notes for the user."""
     # Checked before the env files are written: a bad -o must leave nothing behind.
     check_output(output)
-    rendered = compose.export(spec, output.parent if output else Path.cwd(), settings.private_dir)
+    rendered = compose.export(spec, output.parent if output else None, settings.private_dir)
     for path, text in rendered.env_files.items():
         write_private(path, text)
     notes = _emit(rendered.text, output, private=False)

@@ -25,9 +25,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from app import create_app
-from stack.images import resolve_images
+from stack.images import images_from_env
+from stack.ports import free_port
 from stack.waiting import wait_for
-from tests.support import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 LABELS = {"com.apl.test": "appdb"}
@@ -114,11 +114,7 @@ def _schema_archive() -> bytes:
 
 def image_from_settings(client: docker.DockerClient, role: str) -> str:
     """The "db" or "python" image the settings name, pulled if absent; fail with the fix if it can't be."""
-    chosen = resolve_images(
-        os.environ.get("APL_IMAGES", "official"),
-        db=os.environ.get("APL_DB_IMAGE"),
-        python=os.environ.get("APL_PYTHON_IMAGE"),
-    )
+    chosen = images_from_env(os.environ)
     image: str = getattr(chosen, role)
     try:
         client.images.get(image)

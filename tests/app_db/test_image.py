@@ -13,14 +13,14 @@ import requests
 from docker.models.containers import Container
 from docker.models.images import Image
 
+from stack.ports import free_port
 from stack.waiting import wait_for
-from tests.support import free_port
 
 from .conftest import LABELS, REPO, DBServer, image_from_settings
 
 pytestmark = pytest.mark.appdb
 
-BUILD_FILES = ("Dockerfile", ".dockerignore", "requirements.txt", "gunicorn.conf.py", "app", "db")
+BUILD_FILES = ("Dockerfile", ".dockerignore", "gunicorn.conf.py", "app", "db")
 MAX_GROWTH = 40 * 1000 * 1000  # bytes the app may add to its base image
 
 

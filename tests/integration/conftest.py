@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import docker
 import pytest
 
-from tests.support import free_port
+from stack.ports import free_port
 
 from .support import SESSION_PROJECT, Orchestrate, Stack, remove_project, run_orchestrate
 

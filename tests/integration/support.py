@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import secrets
 import subprocess
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,11 +17,15 @@ import docker
 import requests
 
 from stack.cleanup import remove_labelled
-from stack.images import resolve_images
+from stack.images import images_from_env
+from stack.invoke import run_orchestrate as _run
+from stack.readiness import READINESS_PATH
+from stack.resources import ProjectResources
+from stack.settings import REPO_ROOT, credentials_file
 from stack.spec import LABEL_PROJECT, resource_name
 from stack.waiting import wait_for
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = REPO_ROOT
 # One id per test run: runs side by side (a developer's and CI's) never share a resource name.
 RUN_ID = secrets.token_hex(2)
 SESSION_PROJECT = f"apltest-{RUN_ID}"
@@ -48,49 +51,32 @@ class Stack:
 
 def python_image() -> str:
     """The Python image the settings select (stand-in or official), for probe containers."""
-    return resolve_images(
-        os.environ.get("APL_IMAGES", "official"), python=os.environ.get("APL_PYTHON_IMAGE")
-    ).python
+    return images_from_env(os.environ).python
 
 
 def run_orchestrate(
-    *args: str,
-    env: dict[str, str] | None = None,
-    script: Path = REPO / "orchestrate.py",
-    timeout: float = 600,
+    *args: str, env: dict[str, str] | None = None, root: Path = REPO, timeout: float = 600
 ) -> subprocess.CompletedProcess:
-    """Run the real command line, as a user would."""
-    return subprocess.run(
-        [sys.executable, str(script), *args],
-        env={**os.environ, **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+    """Run the real command line, as a user would (from a copy of the repository at ``root``, if given)."""
+    return _run(*args, env=env, root=root, timeout=timeout)
 
 
 def owned(client: docker.DockerClient, project: str) -> dict[str, list[str]]:
     """Names of everything carrying the project's label, by kind."""
-    filters = {"label": f"{LABEL_PROJECT}={project}"}
-    return {
-        "containers": [c.name for c in client.containers.list(all=True, filters=filters)],
-        "networks": [n.name for n in client.networks.list(filters=filters)],
-        "volumes": [v.name for v in client.volumes.list(filters=filters)],
-        "images": [i.short_id for i in client.images.list(filters=filters)],
-    }
+    return ProjectResources(client, project).owned()
 
 
 def remove_project(client: docker.DockerClient, project: str, root: Path = REPO) -> None:
     """Remove every resource of ``project`` and its credentials file, ignoring what is already gone."""
     remove_labelled(client, LABEL_PROJECT, project)
-    (root / ".apl" / f"{project}.env").unlink(missing_ok=True)
+    credentials_file(root, project).unlink(missing_ok=True)
 
 
 def wait_until_connected(base_url: str, timeout: float = 180) -> str:
-    """Poll /readyz until the app reaches its DB, then return the page's text."""
+    """Poll the readiness path until the app reaches its DB, then return the page's text."""
 
     def ready() -> bool:
-        return requests.get(f"{base_url}/readyz", timeout=2).status_code == 200
+        return requests.get(f"{base_url}{READINESS_PATH}", timeout=2).status_code == 200
 
     wait_for(ready, timeout=timeout, interval=0.5, transient=(requests.RequestException,))
     page = requests.get(f"{base_url}/", timeout=10)

@@ -9,7 +9,7 @@ from pathlib import Path
 import docker
 import pytest
 
-from tests.support import free_port
+from stack.ports import free_port
 
 from .support import REPO, Orchestrate, owned, wait_until_connected
 

@@ -15,9 +15,9 @@ import docker
 import pytest
 import requests
 
-from stack.images import resolve_images
+from stack.images import images_from_env
+from stack.ports import free_port
 from stack.waiting import wait_for
-from tests.support import free_port
 
 from .support import REPO, RUN_ID, Orchestrate, Stack, owned
 
@@ -82,7 +82,7 @@ def test_image_that_cannot_be_pulled(orchestrate: Orchestrate, project: str, doc
 @pytest.fixture
 def never_ready_image(docker_client: docker.DockerClient, tmp_path: Path) -> Iterator[str]:
     """The configured DB image with an entrypoint that runs but never serves."""
-    db_image = resolve_images(os.environ.get("APL_IMAGES", "official"), db=os.environ.get("APL_DB_IMAGE")).db
+    db_image = images_from_env(os.environ).db
     tag = f"apltest/never-ready:{RUN_ID}"
     (tmp_path / "Dockerfile").write_text(
         f"FROM {db_image}\n"
@@ -124,9 +124,7 @@ def test_build_error_names_the_failing_step(
     dockerfile = copy / "Dockerfile"
     dockerfile.write_text(dockerfile.read_text() + "\nRUN echo this step is broken && exit 3\n")
     containers_before = {c.id for c in docker_client.containers.list(all=True)}
-    result = orchestrate(
-        "--project", project, "--port", str(free_port()), "up", script=copy / "orchestrate.py"
-    )
+    result = orchestrate("--project", project, "--port", str(free_port()), "up", root=copy)
     problem, _ = failure(result)
     assert "failed at Step" in problem and "RUN echo this step is broken && exit 3" in problem
     assert "its command exited with code 3" in problem

@@ -14,11 +14,11 @@ import docker
 import pytest
 import requests
 
+from stack.ports import free_port
 from stack.render.k8s import manifests
 from stack.settings import read_settings
 from stack.spec import LABEL_PROJECT, LABEL_ROLE, build_spec
 from stack.waiting import wait_for
-from tests.support import free_port
 
 from .support import Orchestrate
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from tests.support import free_port
+from stack.ports import free_port
 
 from .support import Orchestrate, owned, python_image
 

@@ -7,7 +7,7 @@ import subprocess
 import docker
 import pytest
 
-from tests.support import free_port
+from stack.ports import free_port
 
 from .support import Orchestrate, owned, wait_until_connected
 

@@ -11,9 +11,9 @@ import pytest
 import requests
 
 from stack.engine import loopback_registry_over_http
+from stack.ports import free_port
 from stack.spec import LABEL_PROJECT, LABEL_ROLE
 from stack.waiting import wait_for
-from tests.support import free_port
 
 from .support import RUN_ID, Orchestrate
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from stack.engine import build_failure, context_hash, pull_error
+from stack.engine import build_failure, context_hash, display_name, pull_error
 from stack.spec import BuildSpec
 
 pytestmark = pytest.mark.unit
@@ -69,3 +69,17 @@ def test_context_fingerprint_ignores_what_dockerignore_excludes(tmp_path: Path) 
 )
 def test_a_failed_build_step_reads_the_same_on_every_engine(message: str) -> None:
     assert build_failure(message) == "its command exited with code 3"
+
+
+@pytest.mark.parametrize(
+    ("reported", "shown"),
+    [
+        ("docker.io/library/mysql:5.7", "mysql:5.7"),  # Podman's names for Docker Hub's images
+        ("docker.io/apl/python:3.11-bookworm", "apl/python:3.11-bookworm"),
+        ("localhost/apl-app:latest", "apl-app:latest"),  # Podman's for a local build
+        ("mysql:5.7", "mysql:5.7"),  # Docker's
+        ("127.0.0.1:5000/apl-app:latest", "127.0.0.1:5000/apl-app:latest"),
+    ],
+)
+def test_image_names_read_as_written_whatever_the_engine(reported: str, shown: str) -> None:
+    assert display_name(reported) == shown

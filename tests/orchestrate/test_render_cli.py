@@ -53,6 +53,22 @@ def test_export_compose_writes_credentials_only_to_private_files(root: Path) -> 
     assert mode(root / ".apl" / "apl.db.env") == mode(root / ".apl" / "apl.app.env") == 0o600
 
 
+def test_export_compose_to_stdout_works_wherever_it_is_saved(
+    root: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(root)  # relative to here would break `export compose > elsewhere/compose.yaml`
+    assert cli.main(["export", "compose"]) == 0
+    services = yaml.safe_load(capsys.readouterr().out)["services"]
+    paths = [
+        services["app"]["build"]["context"],
+        *services["app"]["env_file"],
+        *services["db"]["env_file"],
+        *(v["source"] for v in services["db"]["volumes"] if v["type"] == "bind"),
+    ]
+    assert len(paths) == 4
+    assert [Path(p).is_absolute() and Path(p).exists() for p in paths] == [True] * 4, paths
+
+
 def test_export_k8s_to_a_file_keeps_it_private(root: Path) -> None:
     target = root / "apl.yaml"
     assert cli.main(["export", "k8s", "-o", str(target), "--replicas", "2", "--image", "reg:5000/app:1"]) == 0
@@ -93,9 +109,14 @@ def test_export_k8s_keeps_the_replica_count_given_zero_included(root: Path, repl
     assert list(yaml.safe_load_all(target.read_text()))[-1]["spec"]["replicas"] == replicas
 
 
-def test_a_negative_replica_count_is_refused(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli.main(["export", "k8s", "--replicas", "-1"]) == 1
-    assert "invalid replica count -1\nfix: " in capsys.readouterr().err
+@pytest.mark.parametrize("replicas", ["-1", "2\n", " 2", "1_0"])
+def test_a_replica_count_that_is_not_a_whole_number_is_refused(
+    root: Path, capsys: pytest.CaptureFixture[str], replicas: str
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["export", "k8s", "--replicas", replicas])
+    assert exited.value.code == 2
+    assert f"argument --replicas: invalid whole_number value: {replicas!r}\n" in capsys.readouterr().err
 
 
 def test_replicas_belong_to_k8s_only(root: Path, capsys: pytest.CaptureFixture[str]) -> None:

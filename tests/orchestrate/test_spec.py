@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -61,10 +60,3 @@ def test_root_as_the_app_user_is_not_passed_as_mysql_user(tmp_path: Path) -> Non
     assert "MYSQL_USER" not in spec.db.environment
     assert spec.db.environment["MYSQL_ROOT_PASSWORD"] == "qwerty"
     assert spec.app.environment["MYSQL_USER"] == "root"
-
-
-def test_config_hash_follows_settings_and_image(tmp_path: Path) -> None:
-    app = spec_for(tmp_path).app
-    assert app.config_hash("sha256:a") == app.config_hash("sha256:a")
-    assert app.config_hash("sha256:a") != app.config_hash("sha256:b")
-    assert app.config_hash("sha256:a") != replace(app, ports={80: 9999}).config_hash("sha256:a")

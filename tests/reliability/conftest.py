@@ -11,8 +11,8 @@ from collections.abc import Iterator
 import docker
 import pytest
 
+from stack.ports import free_port
 from tests.integration.support import remove_project
-from tests.support import free_port
 
 from .support import FIGURES, PROJECT, LiveStack, Record
 

@@ -21,11 +21,11 @@ from pathlib import Path
 
 import docker
 import requests
-from docker.errors import APIError
 from docker.models.containers import Container
 
-from stack.settings import PRIVATE_DIR
-from stack.spec import DB_HEALTH_COMMAND, LABEL_PROJECT, LABEL_ROLE
+from stack import readiness
+from stack.resources import ProjectResources
+from stack.settings import credentials_file
 from stack.waiting import wait_for
 from tests.integration.support import REPO, RUN_ID, run_orchestrate
 
@@ -71,7 +71,7 @@ class LiveStack:
 
     @property
     def credentials_file(self) -> Path:
-        return REPO / PRIVATE_DIR / f"{self.project}.env"
+        return credentials_file(REPO, self.project)
 
     def orchestrate(self, *args: str) -> subprocess.CompletedProcess:
         """Run orchestrate.py on this project, as a user would."""
@@ -87,10 +87,9 @@ class LiveStack:
 
     def container(self, role: str) -> Container:
         """The project's ``role`` container as it is now (looked up afresh: `down` replaces them)."""
-        wanted = [f"{LABEL_PROJECT}={self.project}", f"{LABEL_ROLE}={role}"]
-        found = self.client.containers.list(all=True, filters={"label": wanted})
+        found = ProjectResources(self.client, self.project).container(role)
         assert found, f"project {self.project} has no {role} container"
-        return found[0]
+        return found
 
     def secrets(self) -> list[str]:
         """The passwords the DB container was started with."""
@@ -102,11 +101,8 @@ class LiveStack:
 
         The statement travels in an environment variable, so no quoting can change it.
         """
-        who = 'MYSQL_PWD="$MYSQL_PASSWORD" mysql -u"$MYSQL_USER"'
-        if not as_app_user:
-            who = 'MYSQL_PWD="$MYSQL_ROOT_PASSWORD" mysql -uroot'
-        options = '--protocol=TCP -h127.0.0.1 --batch --raw --skip-column-names "$MYSQL_DATABASE"'
-        command = f'{who} {options} -e "$APL_SQL"'
+        client = readiness.DB_APP_CLIENT if as_app_user else readiness.DB_ROOT_CLIENT
+        command = f'{client} --batch --raw --skip-column-names "$MYSQL_DATABASE" -e "$APL_SQL"'
         result = self.container("db").exec_run(
             ["sh", "-c", command], environment={"APL_SQL": sql}, demux=True
         )
@@ -128,10 +124,7 @@ class LiveStack:
 
     def db_answers(self) -> bool:
         """Whether the DB accepts a TCP query: the same probe `up` and the healthcheck use."""
-        try:
-            return self.container("db").exec_run(["sh", "-c", DB_HEALTH_COMMAND]).exit_code == 0
-        except APIError:  # not running
-            return False
+        return readiness.db_answers(self.container("db"))
 
     def app_serves(self) -> bool:
         """Whether the API answers a read with 200 right now."""

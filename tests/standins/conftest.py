@@ -10,6 +10,8 @@ import docker
 import pytest
 from docker.errors import ImageNotFound
 
+from stack.images import STANDIN
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BUILD_SCRIPT = REPO_ROOT / "scripts" / "standin-images.sh"
 
@@ -24,7 +26,7 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.fixture(scope="session")
 def db_image(docker_client: docker.DockerClient) -> str:
     """The DB image under test (``APL_DB_IMAGE``), built by the stand-in script if missing."""
-    tag = os.environ.get("APL_DB_IMAGE", "apl/mysql-compat:mariadb-10.11")
+    tag = os.environ.get("APL_DB_IMAGE", STANDIN.db)
     _ensure_image(docker_client, tag, {"APL_DB_STANDIN": tag})
     return tag
 
@@ -32,7 +34,7 @@ def db_image(docker_client: docker.DockerClient) -> str:
 @pytest.fixture(scope="session")
 def python_image(docker_client: docker.DockerClient) -> str:
     """The Python base stand-in (``APL_PYTHON_IMAGE``), built by the stand-in script if missing."""
-    tag = os.environ.get("APL_PYTHON_IMAGE", "apl/python:3.11-bookworm")
+    tag = os.environ.get("APL_PYTHON_IMAGE", STANDIN.python)
     _ensure_image(docker_client, tag, {"APL_PYTHON_STANDIN": tag})
     return tag
 

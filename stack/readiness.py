@@ -1,0 +1,146 @@
+"""When the stack counts as ready, the whole rule in one place.
+
+The app is ready when ``GET /readyz`` on its published port answers 200: the app has made a
+TCP query to its database as its own user (``app/health.py``). The DB is healthy when a root
+``SELECT 1`` over TCP succeeds inside its container. ``up`` and ``restart`` wait for the
+first within a deadline; ``status`` reports both by the same rule, so the commands agree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import requests
+from docker.errors import APIError
+from docker.models.containers import Container
+
+from .errors import StackError
+from .progress import Progress
+from .waiting import WaitTimeout, wait_for
+
+READINESS_PATH = "/readyz"  # the app's DB round trip (app/health.py)
+LIVENESS_PATH = "/healthz"  # the process answers; touches no DB
+DEFAULT_DEADLINE = 120.0  # seconds `up` and `restart` wait, unless --timeout says otherwise
+POLL_INTERVAL = 0.05  # seconds between readiness probes while waiting
+PROBE_TIMEOUT = 2.0  # seconds one HTTP probe may take
+LOG_TAIL = 15  # log lines shown when a container does not get ready
+
+# The mysql client inside the DB container, over TCP as the app connects (both images ship it),
+# as root or as the app's user; the passwords come from the container's own environment.
+DB_ROOT_CLIENT = 'MYSQL_PWD="$MYSQL_ROOT_PASSWORD" mysql --protocol=TCP -h127.0.0.1 -uroot'
+DB_APP_CLIENT = 'MYSQL_PWD="$MYSQL_PASSWORD" mysql --protocol=TCP -h127.0.0.1 -u"$MYSQL_USER"'
+DB_HEALTH_COMMAND = f'{DB_ROOT_CLIENT} -e "SELECT 1" >/dev/null'
+
+
+@dataclass(frozen=True)
+class Healthcheck:
+    """A container health probe run by the engine; times in seconds."""
+
+    shell_command: str
+    interval: float = 5
+    timeout: float = 3
+    retries: int = 5
+    start_period: float = 60
+
+
+@dataclass(frozen=True)
+class HttpProbes:
+    """Where the app says it is alive (the process answers) and ready (its database answers too)."""
+
+    liveness: str = LIVENESS_PATH
+    readiness: str = READINESS_PATH
+    interval: float = 10  # timing as in the Dockerfile's HEALTHCHECK
+    timeout: float = 3
+    retries: int = 3
+
+
+DB_HEALTHCHECK = Healthcheck(DB_HEALTH_COMMAND)
+APP_PROBES = HttpProbes()
+
+
+def app_answers(url: str) -> bool:
+    """Whether ``url`` (the app's readiness URL) answers 200 right now."""
+    try:
+        return requests.get(url, timeout=PROBE_TIMEOUT).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+def db_answers(db: Container) -> bool:
+    """Whether the DB container accepts a TCP query (from inside, so the port stays unpublished)."""
+    try:
+        return db.exec_run(["sh", "-c", DB_HEALTH_COMMAND]).exit_code == 0
+    except APIError:  # not running
+        return False
+
+
+def health(container: Container, role: str, url: str | None) -> str:
+    """The HEALTH that `status` shows, by the rule `up` waits for, so the two never disagree.
+
+    ``url`` is the app's readiness URL through the port it publishes (None if it publishes none).
+    The engine's own healthcheck is not asked: its first run comes only after its interval, and
+    some engines (Podman without systemd) never run one.
+    """
+    if container.status != "running":
+        return ""
+    ready = db_answers(container) if role == "db" else url is not None and app_answers(url)
+    return "healthy" if ready else "not ready"
+
+
+def wait_until_ready(db: Container, app: Container, url: str, timeout: float, progress: Progress) -> None:
+    """Wait until the app answers at ``url``; a crash of either container ends the wait at once."""
+    # Only a restart during this wait means a crash now: one the policy recovered from earlier
+    # (an app killed last week) is history, and `up` on that healthy stack must succeed.
+    restarts_before = {}
+    for container in (db, app):
+        container.reload()
+        restarts_before[container.id] = container.attrs.get("RestartCount", 0)
+
+    def ready() -> bool:
+        for container in (db, app):
+            container.reload()
+            restarted = container.attrs.get("RestartCount", 0) > restarts_before[container.id]
+            if container.status in ("exited", "dead") or restarted:
+                raise _crashed(container)
+        return app_answers(url)
+
+    progress.update("Container", app.name, "Waiting")
+    try:
+        wait_for(ready, timeout=timeout, interval=POLL_INTERVAL)
+    except WaitTimeout:
+        raise _not_ready(db, app, url, timeout) from None
+    for container in (db, app):
+        progress.update("Container", container.name, "Healthy")
+
+
+def _crashed(container: Container) -> StackError:
+    code = container.attrs["State"].get("ExitCode")
+    return StackError(
+        f"container {container.name} stopped during start-up (exit code {code})",
+        "read its last log lines below, fix the cause, and run the command again",
+        details=tail(container),
+    )
+
+
+def _not_ready(db: Container, app: Container, url: str, timeout: float) -> StackError:
+    if not db_answers(db):
+        return StackError(
+            f"the database in container {db.name} did not accept a TCP query within {timeout:g}s",
+            "read its log lines below; if its volume was made with other credentials, "
+            "run `python orchestrate.py down --volumes` first",
+            details=tail(db),
+        )
+    return StackError(
+        f"the app did not become ready at {url} within {timeout:g}s",
+        "read its log lines below",
+        details=tail(app),
+    )
+
+
+def tail(container: Container) -> str:
+    """The container's last log lines, indented and prefixed with its name."""
+    try:
+        lines = container.logs(tail=LOG_TAIL).decode(errors="replace").rstrip().splitlines()
+    except APIError:
+        return ""
+    return "\n".join(f"  {container.name} | {line}" for line in lines)
