@@ -17,7 +17,7 @@ from typing import Any
 import docker
 import pytest
 
-from .support import Resources, run_to_exit
+from .support import output_of
 
 pytestmark = pytest.mark.standins
 
@@ -43,9 +43,7 @@ for d in $(python3-config --includes); do [ -f "${d#-I}/Python.h" ] || echo "FAI
 
 def run_in(docker_client: docker.DockerClient, image: str, command: list[str], **kwargs: Any) -> str:
     """Run ``command`` in a new container of ``image``; fail on a non-zero exit or a FAIL line."""
-    with Resources(docker_client) as resources:
-        code, out = run_to_exit(resources, image, "py", command=command, **kwargs)
-    assert code == 0, out
+    out = output_of(docker_client, image, "py", command=command, **kwargs)
     assert [line for line in out.splitlines() if line.startswith("FAIL")] == [], out
     return out
 
