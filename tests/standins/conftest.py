@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import os
-import subprocess
-from pathlib import Path
 
 import docker
 import pytest
 from docker.errors import ImageNotFound
 
-from stack.images import STANDIN
+from stack.images import STANDIN, ImageSet
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-BUILD_SCRIPT = REPO_ROOT / "scripts" / "standin-images.sh"
+from .support import run_build_script
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -23,28 +20,32 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
+# The images under test: the stand-ins by default, or others named in the environment.
+IMAGES = ImageSet(
+    db=os.environ.get("APL_DB_IMAGE", STANDIN.db), python=os.environ.get("APL_PYTHON_IMAGE", STANDIN.python)
+)
+
+
 @pytest.fixture(scope="session")
 def db_image(docker_client: docker.DockerClient) -> str:
     """The DB image under test (``APL_DB_IMAGE``), built by the stand-in script if missing."""
-    tag = os.environ.get("APL_DB_IMAGE", STANDIN.db)
-    _ensure_image(docker_client, tag, {"APL_DB_STANDIN": tag})
-    return tag
+    _ensure_image(docker_client, IMAGES.db)
+    return IMAGES.db
 
 
 @pytest.fixture(scope="session")
 def python_image(docker_client: docker.DockerClient) -> str:
     """The Python base stand-in (``APL_PYTHON_IMAGE``), built by the stand-in script if missing."""
-    tag = os.environ.get("APL_PYTHON_IMAGE", STANDIN.python)
-    _ensure_image(docker_client, tag, {"APL_PYTHON_STANDIN": tag})
-    return tag
+    _ensure_image(docker_client, IMAGES.python)
+    return IMAGES.python
 
 
-def _ensure_image(client: docker.DockerClient, tag: str, script_env: dict[str, str]) -> None:
+def _ensure_image(client: docker.DockerClient, tag: str) -> None:
     try:
         client.images.get(tag)
         return
     except ImageNotFound:
         pass
-    # The script builds only what is missing, so a second call for another tag is cheap.
-    subprocess.run(["bash", str(BUILD_SCRIPT)], check=True, env={**os.environ, **script_env}, cwd=REPO_ROOT)
+    # The script builds only what is missing or stale, so a second call for another tag is cheap.
+    run_build_script(IMAGES)
     client.images.get(tag)

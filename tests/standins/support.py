@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import io
+import os
 import re
+import subprocess
 import tarfile
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 
 import docker
@@ -18,8 +21,12 @@ from docker.models.networks import Network
 from docker.models.volumes import Volume
 
 from stack.cleanup import quietly
+from stack.images import ImageSet
 from stack.waiting import WaitTimeout, wait_for
 
+BUILD_SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "standin-images.sh"
+# The label the build script stamps on each stand-in with the digest of its build inputs.
+INPUTS_LABEL = "com.apl.standin.inputs"
 NAME_PREFIX = "apl-test-standin-"
 LABELS = {"com.apl.test": "standin"}
 DB_PORT = "3306/tcp"
@@ -205,12 +212,14 @@ def start_db(
     network: str | None = None,
     alias: str | None = None,
     user: str | None = None,
+    command: list[str] | None = None,
 ) -> DbServer:
     """Create a DB container, copy files into it, start it; no waiting.
 
     :param init_files: ``{name: (content, mode)}`` for /docker-entrypoint-initdb.d.
     :param extra_files: ``{absolute path: (content, mode)}`` anywhere, e.g. secrets.
     :param user: run as this ``uid[:gid]`` instead of the image's root-then-mysql.
+    :param command: the container's arguments, e.g. server options, instead of the image's CMD.
     """
     kwargs: dict[str, Any] = {
         "environment": dict(env),
@@ -218,6 +227,8 @@ def start_db(
     }
     if user:
         kwargs["user"] = user
+    if command:
+        kwargs["command"] = command
     if volume:
         kwargs["volumes"] = {volume: {"bind": "/var/lib/mysql", "mode": "rw"}}
     if network:
@@ -253,6 +264,54 @@ def run_to_exit(
     container.start()
     status = container.wait(timeout=timeout)["StatusCode"]
     return status, container.logs().decode(errors="replace")
+
+
+def mysql_client(
+    resources: Resources,
+    image: str,
+    network: str,
+    host: str,
+    sql: str,
+    *,
+    user: str,
+    password: str,
+    database: str | None = None,
+) -> tuple[int, str]:
+    """Run ``sql`` with the image's own ``mysql`` client, in a peer container on ``network``.
+
+    The output is bare values, one row a line, tab-separated (no column names, no table borders).
+    """
+    args = [f"--host={host}", f"--user={user}", "--silent", "--skip-column-names", f"--execute={sql}"]
+    return run_to_exit(
+        resources,
+        image,
+        "client",
+        entrypoint=["mysql"],
+        command=[*args, *([database] if database else [])],
+        environment={"MYSQL_PWD": password},  # not on the command line, where ps would show it
+        network=network,
+    )
+
+
+def run_build_script(images: ImageSet) -> str:
+    """Run scripts/standin-images.sh for exactly ``images`` (built when missing or stale); its report.
+
+    Both tags always go to the script together, so it never rebuilds a default tag a run does not use.
+    """
+    env = {**os.environ, "APL_DB_STANDIN": images.db, "APL_PYTHON_STANDIN": images.python}
+    done = subprocess.run(
+        ["bash", str(BUILD_SCRIPT)], env=env, cwd=BUILD_SCRIPT.parents[1], capture_output=True, text=True
+    )
+    assert done.returncode == 0, f"{BUILD_SCRIPT.name} failed:\n{done.stderr}"
+    return done.stderr
+
+
+def output_of(client: docker.DockerClient, image: str, role: str, **kwargs: Any) -> str:
+    """Run a container of ``image`` to its end, removed afterwards; its logs, or fail on a non-zero exit."""
+    with Resources(client) as resources:
+        code, out = run_to_exit(resources, image, role, **kwargs)
+    assert code == 0, out
+    return out
 
 
 _PASSWORD_HASH = re.compile(r" IDENTIFIED BY PASSWORD '[^']*'")
