@@ -49,6 +49,7 @@ class HttpProbes:
 
     liveness: str = "/healthz"
     readiness: str = "/readyz"
+    host: str = "localhost"  # the Host header probes send: one the app always answers for
     interval: float = 10  # timing as in the Dockerfile's HEALTHCHECK
     timeout: float = 3
     retries: int = 3
@@ -210,12 +211,15 @@ def build_spec(settings: Settings) -> StackSpec:
     )
 
     app_image = f"{resource_name(project, 'apl-app')}:latest"
+    app_name = resource_name(project, "apl-app")
     app = ServiceSpec(
         role="app",
-        container_name=resource_name(project, "apl-app"),
+        container_name=app_name,
         image=app_image,
         network=network.name,
         environment={
+            # Containers on the network reach the app by its name; the app answers only hosts it knows.
+            "APL_ALLOWED_HOSTS": app_name,
             "MYSQL_HOST": DB_ALIAS,
             "MYSQL_PORT": str(DB_PORT),
             "MYSQL_USER": creds.user,
