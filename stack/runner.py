@@ -23,7 +23,15 @@ from . import engine
 from .cleanup import quietly, sigint_ignored
 from .errors import StackError
 from .progress import Progress
-from .spec import LABEL_CONFIG_HASH, LABEL_PROJECT, LABEL_ROLE, ResourceSpec, ServiceSpec, StackSpec
+from .spec import (
+    LABEL_CONFIG_HASH,
+    LABEL_PROJECT,
+    LABEL_ROLE,
+    HttpProbes,
+    ResourceSpec,
+    ServiceSpec,
+    StackSpec,
+)
 from .waiting import WaitTimeout, wait_for
 
 STOP_TIMEOUT = 10
@@ -251,12 +259,15 @@ class Runner:
         return True
 
     @property
-    def _readiness_path(self) -> str:
+    def _probes(self) -> HttpProbes:
         assert self.spec.app.probes is not None
-        return self.spec.app.probes.readiness
+        return self.spec.app.probes
 
     def _wait_ready(self, db: Container, app: Container, timeout: float) -> None:
-        url = f"http://{self.remote_host or '127.0.0.1'}:{self.spec.app.ports[80]}{self._readiness_path}"
+        probes = self._probes
+        url = f"http://{self.remote_host or '127.0.0.1'}:{self.spec.app.ports[80]}{probes.readiness}"
+        # A remote engine's name is no host the app answers for by default: name one it does.
+        headers = {"Host": probes.host}
 
         # Only a restart during this wait means a crash now: one the policy recovered from earlier
         # (an app killed last week) is history, and `up` on that healthy stack must succeed.
@@ -272,7 +283,7 @@ class Runner:
                 if container.status in ("exited", "dead") or restarted:
                     raise self._crashed(container)
             try:
-                return requests.get(url, timeout=2).status_code == 200
+                return requests.get(url, headers=headers, timeout=2).status_code == 200
             except requests.RequestException:
                 return False
 
@@ -301,7 +312,7 @@ class Runner:
                 details=_tail(db),
             )
         return StackError(
-            f"the app did not become ready at {self.spec.url}{self._readiness_path} within {timeout:g}s",
+            f"the app did not become ready at {self.spec.url}{self._probes.readiness} within {timeout:g}s",
             "read its log lines below",
             details=_tail(app),
         )

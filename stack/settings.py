@@ -28,6 +28,8 @@ class Settings:
     credentials: Credentials
     root: Path = REPO_ROOT
     wait_timeout: float = 120.0
+    # Host names the app answers for beyond this machine's (the app checks them: app/config.py).
+    allowed_hosts: str = ""
 
     @property
     def private_dir(self) -> Path:
@@ -74,7 +76,8 @@ def read_settings(
             "give --timeout or APL_WAIT_TIMEOUT a number of seconds greater than 0, such as 120 or 2.5",
         )
     credentials = load_credentials(env, root / PRIVATE_DIR / f"{project}.env", generate_credentials)
-    return Settings(project, port, image_set, credentials, root, timeout)
+    allowed_hosts = env.get("APL_ALLOWED_HOSTS", "").strip()
+    return Settings(project, port, image_set, credentials, root, timeout, allowed_hosts)
 
 
 def _from_env(

@@ -219,7 +219,7 @@ def build_spec(settings: Settings) -> StackSpec:
         network=network.name,
         environment={
             # Containers on the network reach the app by its name; the app answers only hosts it knows.
-            "APL_ALLOWED_HOSTS": app_name,
+            "APL_ALLOWED_HOSTS": ",".join(filter(None, (app_name, settings.allowed_hosts))),
             "MYSQL_HOST": DB_ALIAS,
             "MYSQL_PORT": str(DB_PORT),
             "MYSQL_USER": creds.user,
