@@ -68,3 +68,9 @@ def test_config_hash_follows_settings_and_image(tmp_path: Path) -> None:
     assert app.config_hash("sha256:a") == app.config_hash("sha256:a")
     assert app.config_hash("sha256:a") != app.config_hash("sha256:b")
     assert app.config_hash("sha256:a") != replace(app, ports={80: 9999}).config_hash("sha256:a")
+
+
+def test_the_app_answers_for_its_container_name_and_the_hosts_the_user_adds(tmp_path: Path) -> None:
+    assert spec_for(tmp_path, project="demo").app.environment["APL_ALLOWED_HOSTS"] == "demo-apl-app"
+    added = spec_for(tmp_path, {"APL_ALLOWED_HOSTS": " board.lan,10.0.0.5 "}).app.environment
+    assert added["APL_ALLOWED_HOSTS"] == "apl-app,board.lan,10.0.0.5"
