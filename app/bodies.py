@@ -44,5 +44,5 @@ def _size_chunked_body() -> None:
 
 
 def init_app(app: Flask) -> None:
-    """Register the hook (after the host check: app/hosts.py puts itself first)."""
+    """Register the hook (create_app registers the host check before it)."""
     app.before_request(_size_chunked_body)

@@ -29,10 +29,10 @@ def split_host(value: str) -> tuple[str, int | None] | None:
     return name.lower(), int(port)
 
 
-def is_allowed_host(value: str) -> bool:
-    """Tell whether a Host header names this app (any port)."""
+def is_allowed_host(value: str, allowed: frozenset[str]) -> bool:
+    """Tell whether a Host header names one of the ``allowed`` hosts (any port)."""
     parts = split_host(value)
-    return parts is not None and parts[0] in current_app.config["ALLOWED_HOSTS"]
+    return parts is not None and parts[0] in allowed
 
 
 def is_own_origin(scheme: str, netloc: str, req: Request) -> bool:
@@ -44,12 +44,13 @@ def is_own_origin(scheme: str, netloc: str, req: Request) -> bool:
     return scheme.lower() == req.scheme and (parts[1] or default) == (own[1] or default)
 
 
-def _refuse_other_hosts() -> None:
-    """Answer 400 to a request for any host not in the list, before routing reaches a view."""
-    if not is_allowed_host(request.environ.get("HTTP_HOST", "")):
-        abort(400, description="this server does not answer for that host name (see APL_ALLOWED_HOSTS)")
-
-
 def init_app(app: Flask) -> None:
-    """Register the host check first, so it runs before every other hook and every view."""
-    app.before_request_funcs.setdefault(None, []).insert(0, _refuse_other_hosts)
+    """Register the host check; create_app registers it before every other hook."""
+    allowed: frozenset[str] = app.config["ALLOWED_HOSTS"]  # read once: this runs on every request
+
+    def refuse_other_hosts() -> None:
+        """Answer 400 to a request for any host not in the list, before routing reaches a view."""
+        if not is_allowed_host(request.environ.get("HTTP_HOST", ""), allowed):
+            abort(400, description="this server does not answer for that host name (see APL_ALLOWED_HOSTS)")
+
+    app.before_request(refuse_other_hosts)

@@ -18,7 +18,9 @@ _MAX_DIGITS = len(str(MAX_ID))
 def parse_number(raw: str, low: int, high: int) -> int | None:
     """Return ``raw`` as an int in [low, high] when it is a plain ASCII number, else None."""
     # The length check comes first: int() refuses strings of thousands of digits with ValueError.
-    if not (raw.isascii() and raw.isdigit() and len(raw) <= _MAX_DIGITS) or raw[0] == "0" and raw != "0":
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= _MAX_DIGITS):
+        return None
+    if len(raw) > 1 and raw[0] == "0":  # one spelling per number: "03" is not 3
         return None
     value = int(raw)
     return value if low <= value <= high else None
