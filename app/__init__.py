@@ -47,7 +47,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     db.init_app(app)
     app.extensions["apl.schema"] = SchemaGuard(Path(app.config["SCHEMA_FILE"]))
     app.extensions["apl.pages"] = PageCache()
-    hosts.init_app(app)
+    hosts.init_app(app)  # first: a request for another host meets nothing else of the app
     bodies.init_app(app)
     security.init_app(app)
     errors.init_app(app)
