@@ -13,8 +13,8 @@ from typing import Any
 
 from flask import Flask
 
-from . import db, errors, health, messages, openapi, pages, security
-from .config import ConfigError, load_settings
+from . import bodies, db, errors, health, hosts, messages, numbers, openapi, pages, security
+from .config import ConfigError, load_allowed_hosts, load_settings
 from .pagecache import PageCache
 from .schema import DEFAULT_SCHEMA_FILE, SchemaGuard
 
@@ -28,13 +28,15 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app; raise ConfigError, naming the variable, if the environment is unusable.
 
     :param test_config: overrides for tests; ``ENVIRON`` replaces os.environ as the source of
-        the MYSQL_* settings, ``SCHEMA_FILE`` points at another schema.
+        the MYSQL_* and APL_ALLOWED_HOSTS settings, ``SCHEMA_FILE`` points at another schema.
     """
     app = Flask(__name__)
     app.config.from_mapping(MAX_CONTENT_LENGTH=MAX_CONTENT_LENGTH, SCHEMA_FILE=DEFAULT_SCHEMA_FILE)
     if test_config is not None:
         app.config.update(test_config)
-    app.config["DB_SETTINGS"] = load_settings(app.config.get("ENVIRON", os.environ))
+    environ = app.config.get("ENVIRON", os.environ)
+    app.config["DB_SETTINGS"] = load_settings(environ)
+    app.config["ALLOWED_HOSTS"] = load_allowed_hosts(environ)
     # Korean stays readable in API answers, and rows keep the documented field order.
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
@@ -45,8 +47,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     db.init_app(app)
     app.extensions["apl.schema"] = SchemaGuard(Path(app.config["SCHEMA_FILE"]))
     app.extensions["apl.pages"] = PageCache()
+    hosts.init_app(app)  # first: a request for another host meets nothing else of the app
+    bodies.init_app(app)
     security.init_app(app)
     errors.init_app(app)
+    numbers.init_app(app)
     for blueprint in (pages.bp, messages.bp, health.bp, openapi.bp):
         app.register_blueprint(blueprint)
     return app

@@ -13,6 +13,10 @@ DEFAULT_DATABASE = "apl"
 # Unquoted MySQL identifiers: the name is interpolated nowhere, but a typo is caught at start-up.
 _DATABASE_NAME = re.compile(r"[A-Za-z0-9_$]{1,64}")
 _HOST_NAME = re.compile(r"[A-Za-z0-9._:-]{1,255}")
+# The hosts the app always answers for, on any port: this machine, by name and by address.
+DEFAULT_ALLOWED_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]"})
+# A DNS name or IPv4 address (letters, digits, '.', '-', '_'), or an IPv6 address in brackets; no port.
+_ALLOWED_HOST = re.compile(r"[a-z0-9_](?:[a-z0-9._-]{0,252})|\[[0-9a-f:.]{2,45}\]")
 
 
 class ConfigError(Exception):
@@ -62,6 +66,17 @@ def load_settings(environ: Mapping[str, str] | None = None) -> DBSettings:
         database=database,
         password=_read_password(env),
     )
+
+
+def load_allowed_hosts(environ: Mapping[str, str] | None = None) -> frozenset[str]:
+    """Return the hosts the app answers for: the defaults plus APL_ALLOWED_HOSTS (commas or spaces)."""
+    env = os.environ if environ is None else environ
+    extra = env.get("APL_ALLOWED_HOSTS", "").replace(",", " ").lower().split()
+    if not all(_ALLOWED_HOST.fullmatch(name) for name in extra):
+        raise ConfigError(
+            "APL_ALLOWED_HOSTS", "must list host names or addresses without ports, separated by commas"
+        )
+    return DEFAULT_ALLOWED_HOSTS | frozenset(extra)
 
 
 def _read_port(env: Mapping[str, str]) -> int:

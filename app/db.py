@@ -23,6 +23,10 @@ log = logging.getLogger("app.db")
 # Codes that mean "this connection is gone" rather than "this statement failed":
 # server shutdown, killed (MariaDB), gone away, lost during query, lost (TLS), idle-killed (MySQL 8).
 _CONNECTION_LOST = frozenset({1053, 1927, 2006, 2013, 2055, 4031})
+# Codes that mean "the database cannot be reached or logged in to": cannot connect (refused, timed
+# out, name not found), unknown host, too many connections (server-wide, per user), host blocked or
+# not allowed, and the login refused (password, auth plugin or protocol, the database named).
+_CANNOT_CONNECT = frozenset({2003, 2005, 1040, 1203, 1129, 1130, 1044, 1045, 1049, 1251, 1698, 2059})
 # Every statement runs in UTC with strict checks, so nothing is silently truncated or shifted.
 _SESSION_SETUP = "SET time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION'"
 
@@ -33,6 +37,14 @@ class DatabaseUnavailable(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class DatabaseFailed(Exception):
+    """The database was reached but a statement failed; ``detail`` is for the log, never for clients."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
 
 
 @dataclass
@@ -61,7 +73,9 @@ class Database:
     def run(self, work: Callable[[Session, Cursor], T], *, idempotent: bool = True) -> T:
         """Run ``work`` on this thread's connection, reconnecting once if the kept one was lost.
 
-        Raises DatabaseUnavailable (with a reason safe to show) for any database failure.
+        Raises DatabaseUnavailable (with a reason safe to show) when the database cannot be
+        reached or the connection is lost, and DatabaseFailed (logged here with its detail) for
+        any other database error: a statement the server refused is a fault, not an outage.
 
         A read is simply retried on a fresh connection. A write is never retried once sent
         (it may have committed); instead a kept connection is pinged first, so a connection
@@ -73,6 +87,9 @@ class Database:
             if self._reachable:
                 self._reachable = False
                 log.warning("database %s unavailable: %s", self.settings.address, exc.reason)
+            raise
+        except DatabaseFailed as exc:
+            log.error("database %s failed a statement: %s", self.settings.address, exc.detail)
             raise
         if not self._reachable:
             self._reachable = True
@@ -93,7 +110,7 @@ class Database:
                 return self._call(kept, work)
             except pymysql.err.Error as exc:
                 if not is_connection_lost(exc):
-                    raise self._unavailable(exc) from exc
+                    raise self._classify(exc) from exc
                 self.close()
                 if not idempotent:
                     raise self._unavailable(exc, "the connection was lost while writing") from exc
@@ -103,7 +120,7 @@ class Database:
         except pymysql.err.Error as exc:
             if is_connection_lost(exc):
                 self.close()
-            raise self._unavailable(exc) from exc
+            raise self._classify(exc) from exc
 
     def close(self) -> None:
         """Close and forget this thread's connection, if any."""
@@ -135,7 +152,7 @@ class Database:
                 init_command=_SESSION_SETUP,
             )
         except pymysql.err.Error as exc:
-            raise self._unavailable(exc) from exc
+            raise self._classify(exc) from exc
         # The address the name resolved to: on apl-net, proof that "mysql" found the DB container.
         sock = getattr(conn, "_sock", None)
         peer_host, peer_port = sock.getpeername()[:2] if sock else (s.host, s.port)
@@ -145,14 +162,25 @@ class Database:
         self._local.session = session
         return session
 
+    def _classify(self, exc: BaseException) -> DatabaseUnavailable | DatabaseFailed:
+        """Turn a driver error into an outage (503) or a failed statement (500)."""
+        if is_connection_level(exc):
+            return self._unavailable(exc)
+        return DatabaseFailed(self._describe(exc))
+
     def _unavailable(self, exc: BaseException, context: str = "") -> DatabaseUnavailable:
+        """Describe why the database cannot be reached, as the page and the API show it."""
+        reason = self._describe(exc)
+        if context:
+            reason = f"{context} ({reason}); the message may or may not be stored"
+        return DatabaseUnavailable(reason)
+
+    def _describe(self, exc: BaseException) -> str:
         """Describe a driver error in one line, with the password scrubbed just in case."""
         code = error_code(exc)
         message = (exc.args[1] if len(exc.args) > 1 else str(exc)) or "the connection is closed"
         reason = f"MySQL error {code}: {message}" if code else str(message)
-        if context:
-            reason = f"{context} ({reason}); the message may or may not be stored"
-        return DatabaseUnavailable(mask(reason, self.settings.password))
+        return mask(reason, self.settings.password)
 
 
 def mask(text: str, secret: str) -> str:
@@ -171,6 +199,11 @@ def mask(text: str, secret: str) -> str:
 def is_connection_lost(exc: BaseException) -> bool:
     """Tell whether an error means the connection itself is gone."""
     return isinstance(exc, pymysql.err.InterfaceError) or error_code(exc) in _CONNECTION_LOST
+
+
+def is_connection_level(exc: BaseException) -> bool:
+    """Tell whether an error means the database cannot be reached (503), not that a statement failed."""
+    return is_connection_lost(exc) or error_code(exc) in _CANNOT_CONNECT
 
 
 def init_app(app: Flask) -> None:

@@ -1,7 +1,8 @@
 """Every error as a clean answer: JSON under /api and for the probes, a small page elsewhere.
 
 No traceback ever reaches a client; unexpected errors are logged (without request bodies)
-and answered 500. Database trouble is 503 with its reason, never 500.
+and answered 500. A database that cannot be reached is 503 with its reason; a statement the
+database refused is 500 with a reason that names nothing inside (app/db.py logs the detail).
 """
 
 from __future__ import annotations
@@ -9,13 +10,14 @@ from __future__ import annotations
 from flask import Flask, Response, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
-from .db import DatabaseUnavailable
+from .db import DatabaseFailed, DatabaseUnavailable
 from .schema import SchemaMismatch
 
 # Read at most this much of an oversized body before answering 413: closing a socket with
 # unread data makes the kernel send a reset, and the client may then never see the 413.
 _DRAIN_LIMIT = 4 * 1024 * 1024
 _JSON_PREFIXES = ("/api/", "/healthz", "/readyz")
+DATABASE_FAILED = "the database could not complete the request; the error has been logged"
 
 
 def _wants_json() -> bool:
@@ -58,6 +60,11 @@ def _db_error(exc: DatabaseUnavailable | SchemaMismatch) -> Response:
     return _http_error(ServiceUnavailable(description=reason))
 
 
+def _db_failed(_exc: DatabaseFailed) -> Response:
+    """Answer 500: the detail (already logged by app/db.py) may name tables or values."""
+    return _http_error(InternalServerError(description=DATABASE_FAILED))
+
+
 def _unexpected(exc: Exception) -> Response:
     """Log a bug's traceback for the operator and answer a plain 500."""
     current_app.logger.error("unexpected error on %s %s", request.method, request.path, exc_info=exc)
@@ -69,4 +76,5 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(DatabaseUnavailable, _db_error)
     app.register_error_handler(SchemaMismatch, _db_error)
+    app.register_error_handler(DatabaseFailed, _db_failed)
     app.register_error_handler(Exception, _unexpected)

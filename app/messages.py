@@ -10,11 +10,13 @@ from urllib.parse import parse_qsl
 from flask import Blueprint, Response, abort, current_app, jsonify, redirect, request, url_for
 
 from . import figlet, store
-from .db import DatabaseUnavailable, get_db
+from .db import DatabaseFailed, DatabaseUnavailable, get_db
 from .i18n import CATALOG, DEFAULT_LANGUAGE
+from .numbers import MAX_ID, query_number
 from .pages import render_index
 from .schema import SchemaMismatch
 from .security import CSRF_FIELD, cross_site_reason
+from .visibility import has_visible
 
 bp = Blueprint("messages", __name__)
 
@@ -30,8 +32,9 @@ class InvalidMessage(Exception):
 def clean_text(raw: str) -> str:
     """Trim the text and check it; anything else about it is stored exactly as given.
 
-    Control characters (line breaks, tabs, NUL, ...) are refused rather than removed, and lone
-    surrogates (possible through JSON escapes) are refused because they are not text.
+    Control characters (line breaks, tabs, NUL, ...) are refused rather than removed, lone
+    surrogates (possible through JSON escapes) are refused because they are not text, and text
+    with nothing visible in it (only zero-width, filler or blank characters) is refused too.
     """
     # Only ordinary whitespace is trimmed before the check: str.strip() alone would also drop
     # control characters such as \x1c or \x85 at the edges, silently changing the text.
@@ -45,6 +48,8 @@ def clean_text(raw: str) -> str:
     text = core.strip()  # other Unicode spaces at the edges (e.g. U+3000)
     if not text:
         raise InvalidMessage("empty")
+    if not has_visible(text):
+        raise InvalidMessage("invisible")
     if len(text) > store.MAX_TEXT:
         raise InvalidMessage("too_long")
     return text
@@ -59,7 +64,7 @@ def clean_font(raw: str | None) -> str:
 
 
 def store_message(text: str, font: str) -> store.Message:
-    """Write a validated message; DatabaseUnavailable or SchemaMismatch propagate as 503."""
+    """Write a validated message; database errors propagate: unavailable 503, failed 500."""
     guard = current_app.extensions["apl.schema"]
     return get_db().run(lambda _session, cursor: store.insert(cursor, guard, text, font), idempotent=False)
 
@@ -67,8 +72,8 @@ def store_message(text: str, font: str) -> store.Message:
 @bp.get("/api/messages")
 def api_list() -> Response:
     """List messages newest first; ``before`` pages back, ``limit`` caps the page (1-100)."""
-    limit = _int_arg("limit", default=20, low=1, high=store.MAX_LIMIT)
-    before = _int_arg("before", default=None, low=1, high=2**63)
+    limit = query_number("limit", default=20, low=1, high=store.MAX_LIMIT)
+    before = query_number("before", default=None, low=1, high=MAX_ID)
     guard = current_app.extensions["apl.schema"]
     page = get_db().run(lambda _session, cursor: store.fetch_page(cursor, guard, before=before, limit=limit))
     return jsonify(messages=[m.to_json() for m in page.messages], next_before=page.next_before)
@@ -92,7 +97,7 @@ def api_create() -> tuple[Response, int, dict[str, str]]:
     return jsonify(message.to_json()), 201, {"Location": url_for(".api_get", message_id=message.id)}
 
 
-@bp.get("/api/messages/<int:message_id>")
+@bp.get("/api/messages/<id:message_id>")
 def api_get(message_id: int) -> Response:
     """Return one message by id, or 404."""
     guard = current_app.extensions["apl.schema"]
@@ -118,19 +123,10 @@ def post_form() -> Any:
     except (DatabaseUnavailable, SchemaMismatch):
         # The page's own probe then shows the reason; the person keeps what they typed.
         return render_index(status=503, form_error="not_stored", draft=draft, font=font)
+    except DatabaseFailed:  # logged with its detail by app/db.py; the person keeps what they typed
+        return render_index(status=500, form_error="not_stored", draft=draft, font=font)
     lang = request.args.get("lang")
     return redirect(url_for("pages.index", lang=lang, _anchor=f"message-{message.id}"), code=303)
-
-
-def _int_arg(name: str, *, default: int | None, low: int, high: int) -> Any:
-    """Read an integer query parameter in [low, high]; empty means absent."""
-    raw = request.args.get(name, "")
-    if raw == "":
-        return default
-    # The length check comes first: int() refuses strings of thousands of digits with ValueError.
-    if not (raw.isascii() and raw.isdecimal() and len(raw) <= 20 and low <= int(raw) <= high):
-        abort(400, description=f"{name} must be an integer from {low} to {high}")
-    return int(raw)
 
 
 def _json_body() -> dict[str, Any]:

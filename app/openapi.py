@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify
 
 from . import figlet, store
+from .numbers import MAX_ID
 
 bp = Blueprint("openapi", __name__)
 
@@ -37,11 +38,12 @@ SPEC: dict[str, Any] = {
                 "summary": "List messages, newest first",
                 "parameters": [
                     _integer("limit", 1, store.MAX_LIMIT, "page size (default 20)"),
-                    _integer("before", 1, 2**63, "only messages with a smaller id"),
+                    _integer("before", 1, MAX_ID, "only messages with a smaller id"),
                 ],
                 "responses": {
                     "200": _json("MessagePage", "a page of messages"),
                     "400": _error("a parameter is out of range"),
+                    "500": _error("the database failed the request (logged)"),
                     "503": _error("the database is unavailable"),
                 },
             },
@@ -57,6 +59,7 @@ SPEC: dict[str, Any] = {
                     "403": _error("posted from another origin"),
                     "413": _error("body too large"),
                     "415": _error("not application/json"),
+                    "500": _error("the database failed the request (logged)"),
                     "503": _error("the database is unavailable; a write cut off mid-way may be stored"),
                 },
             },
@@ -69,12 +72,13 @@ SPEC: dict[str, Any] = {
                         "name": "message_id",
                         "in": "path",
                         "required": True,
-                        "schema": {"type": "integer", "minimum": 0},
+                        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
                     }
                 ],
                 "responses": {
                     "200": _json("Message", "the message"),
                     "404": _error("no such message"),
+                    "500": _error("the database failed the request (logged)"),
                     "503": _error("the database is unavailable"),
                 },
             }

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .store import Fingerprint
+
 # NUL never comes from stored text (control characters are refused), so a mark cannot collide.
 ROUND_TRIP_MARK = "\x00round-trip\x00"
 CSRF_MARK = "\x00csrf-token\x00"
@@ -23,7 +25,7 @@ class PageKey:
     language: str
     explicit_lang: str | None
     before: int | None
-    board: tuple[tuple[int, int], ...]  # (id, checksum) of each row shown: store.fetch_fingerprint
+    board: Fingerprint  # (id, checksum) of each row read: store.fetch_fingerprint or store.fetch_board
     peer: str
     version: str
 

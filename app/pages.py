@@ -11,6 +11,7 @@ from pymysql.cursors import Cursor
 from . import figlet, store
 from .db import DatabaseUnavailable, Session, get_db
 from .i18n import LANGUAGES, choose_language, messages_for
+from .numbers import MAX_ID, query_number
 from .pagecache import CSRF_MARK, ROUND_TRIP_MARK, PageCache, PageKey, fill
 from .schema import SchemaMismatch
 from .security import CSRF_FIELD, csrf_token
@@ -58,18 +59,19 @@ def index() -> Response:
         return render_index()  # rare, and the page then lists what is missing: no cache
     round_trip_ms = (time.perf_counter() - started) * 1000
 
-    language = choose_language(request)
-    key = PageKey(language, _explicit_lang(), before, rows, session.peer, session.version)
+    language, explicit_lang = choose_language(request), _explicit_lang()
     pages: PageCache = current_app.extensions["apl.pages"]
-    html = pages.get(key)
+    html = pages.get(PageKey(language, explicit_lang, before, rows, session.peer, session.version))
     if html is None:
         try:
-            page = db.run(lambda s, c: store.fetch_page(c, guard, before=before))
+            session, (page, rows) = db.run(lambda s, c: (s, store.fetch_board(c, guard, before=before)))
         except (DatabaseUnavailable, SchemaMismatch):
             return render_index()
         report = ConnectionReport(target=db.settings.address, peer=session.peer, version=session.version)
         html = _html(report, Board(page=page), language, before=before, marks=True)
-        pages.put(key, html)
+        # Kept under what this same read saw, never under the first read's rows: a write between
+        # the two reads would otherwise file this page under a board it does not show.
+        pages.put(PageKey(language, explicit_lang, before, rows, session.peer, session.version), html)
     return _respond(fill(html, round_trip_ms, csrf_token()), 200, language)
 
 
@@ -164,9 +166,8 @@ def _respond(html: str, status: int, language: str) -> Response:
 
 
 def _before_arg() -> int | None:
-    """The board page asked for; a mangled link shows the newest page."""
-    raw = request.args.get("before", "")
-    return int(raw) if raw.isascii() and raw.isdecimal() and len(raw) <= 20 else None
+    """The board page asked for, read as the API reads it (400 for a value the API refuses)."""
+    return query_number("before", default=None, low=1, high=MAX_ID)
 
 
 def _explicit_lang() -> str | None:

@@ -6,7 +6,8 @@ cookie, so no server-side secret is needed and any worker can check it), and, wh
 browser says where the post came from (Sec-Fetch-Site, Origin or Referer), this site.
 JSON posts need no token: a cross-site page cannot send ``application/json`` without a
 CORS preflight, which this app never grants; an Origin naming another site is refused too.
-"This site" is the Host the request was sent to, so a reverse proxy in front must pass Host on.
+"This site" is a host in the allowed list (app/hosts.py), on the scheme and port the request came
+in on, never whatever Host the request carries; a reverse proxy in front must pass Host on.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import secrets
 from urllib.parse import urlsplit
 
 from flask import Flask, Request, Response, g, request
+
+from .hosts import is_own_origin
 
 CSRF_COOKIE = "apl_csrf"
 CSRF_FIELD = "csrf_token"
@@ -58,8 +61,8 @@ def cross_site_reason(req: Request, submitted_token: str | None) -> str | None:
         return f"the browser reports a {fetch_site} request"
     origin = req.headers.get("Origin")
     if origin is None and submitted_token is not None and req.referrer:
-        origin = _origin_of(req.referrer)
-    if origin is not None and origin.lower() != _origin_of(req.host_url).lower():
+        origin = req.referrer
+    if origin is not None and not _is_own(origin, req):
         return "the post comes from another origin"
     if submitted_token is None:
         return None
@@ -69,10 +72,10 @@ def cross_site_reason(req: Request, submitted_token: str | None) -> str | None:
     return None
 
 
-def _origin_of(url: str) -> str:
-    """Return scheme://host[:port] of a URL ('null' stays 'null', which matches nothing)."""
+def _is_own(url: str, req: Request) -> bool:
+    """Tell whether an Origin or Referer names this app ('null' and other non-URLs never do)."""
     parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else url
+    return bool(parts.scheme and parts.netloc) and is_own_origin(parts.scheme, parts.netloc, req)
 
 
 def _secure_response(response: Response) -> Response:

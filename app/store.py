@@ -17,6 +17,10 @@ MAX_TEXT = 280  # characters, as VARCHAR(280) counts them
 PAGE_SIZE = 10
 MAX_LIMIT = 100
 _COLUMNS = "id, text, font, created_at"
+# One checksum of a row's content, computed by the server alike in every query that reads it.
+_CHECKSUM = "CRC32(CONCAT_WS(0x1f, text, font, created_at))"
+# (id, checksum) of each row a page query reads: what the page at / is cached under.
+Fingerprint = tuple[tuple[int, int], ...]
 # No such table / unknown column: the schema changed under a running app.
 _SCHEMA_ERRORS = frozenset({1146, 1054})
 
@@ -66,21 +70,38 @@ def _page_query(columns: str, before: int | None, limit: int) -> tuple[str, tupl
 
 def fetch_fingerprint(
     cursor: Cursor, guard: SchemaGuard, *, before: int | None, limit: int = PAGE_SIZE
-) -> tuple[tuple[int, int], ...]:
+) -> Fingerprint:
     """Identify the rows fetch_page would read, with integers only (cheap to read back).
 
     A checksum of each row's content stands beside its id: a database wiped and refilled under
     a running app reuses ids for other messages.
     """
-    columns = "id, CRC32(CONCAT_WS(0x1f, text, font, created_at))"
-    _execute(cursor, guard, *_page_query(columns, before, limit))
+    _execute(cursor, guard, *_page_query(f"id, {_CHECKSUM}", before, limit))
     return tuple((int(row_id), int(checksum)) for row_id, checksum in cursor.fetchall())
 
 
 def fetch_page(cursor: Cursor, guard: SchemaGuard, *, before: int | None, limit: int = PAGE_SIZE) -> Page:
     """Read up to ``limit`` messages older than ``before`` (or the newest), newest first."""
     _execute(cursor, guard, *_page_query(_COLUMNS, before, limit))
-    rows = [Message(*row) for row in cursor.fetchall()]
+    return _page([Message(*row) for row in cursor.fetchall()], limit)
+
+
+def fetch_board(
+    cursor: Cursor, guard: SchemaGuard, *, before: int | None, limit: int = PAGE_SIZE
+) -> tuple[Page, Fingerprint]:
+    """Read a page and its fingerprint in one SELECT, so both always describe the same rows.
+
+    Two reads could straddle a write: a page read after an INSERT, kept under the fingerprint
+    read before it, would be shown again once that row is deleted and the fingerprint is back.
+    """
+    _execute(cursor, guard, *_page_query(f"{_COLUMNS}, {_CHECKSUM}", before, limit))
+    rows = cursor.fetchall()
+    fingerprint = tuple((int(row[0]), int(row[-1])) for row in rows)
+    return _page([Message(*row[:-1]) for row in rows], limit), fingerprint
+
+
+def _page(rows: list[Message], limit: int) -> Page:
+    """Cut the one row more than asked (see _page_query) and say where the next page starts."""
     more = len(rows) > limit
     rows = rows[:limit]
     return Page(messages=rows, next_before=rows[-1].id if more else None)

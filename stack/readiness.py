@@ -23,6 +23,9 @@ LIVENESS_PATH = "/healthz"  # the process answers; touches no DB
 DEFAULT_DEADLINE = 120.0  # seconds `up` and `restart` wait, unless --timeout says otherwise
 POLL_INTERVAL = 0.05  # seconds between readiness probes while waiting
 PROBE_TIMEOUT = 2.0  # seconds one HTTP probe may take
+# The Host header every probe sends: one the app always answers for (app/hosts.py), where a
+# remote engine's address or a pod's IP would be refused.
+PROBE_HOST = "localhost"
 LOG_TAIL = 15  # log lines shown when a container does not get ready
 
 # The mysql client inside the DB container, over TCP as the app connects (both images ship it),
@@ -49,6 +52,7 @@ class HttpProbes:
 
     liveness: str = LIVENESS_PATH
     readiness: str = READINESS_PATH
+    host: str = PROBE_HOST
     interval: float = 10  # timing as in the Dockerfile's HEALTHCHECK
     timeout: float = 3
     retries: int = 3
@@ -61,7 +65,7 @@ APP_PROBES = HttpProbes()
 def app_answers(url: str) -> bool:
     """Whether ``url`` (the app's readiness URL) answers 200 right now."""
     try:
-        return requests.get(url, timeout=PROBE_TIMEOUT).status_code == 200
+        return requests.get(url, headers={"Host": PROBE_HOST}, timeout=PROBE_TIMEOUT).status_code == 200
     except requests.RequestException:
         return False
 

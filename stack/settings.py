@@ -36,6 +36,8 @@ class Settings:
     wait_timeout: float = DEFAULT_DEADLINE
     # How the credentials were resolved: generated ones not yet stored, or why the file was unusable.
     loaded_credentials: Loaded | None = field(default=None, repr=False, compare=False)
+    # Host names the app answers for beyond this machine's (the app checks them: app/config.py).
+    allowed_hosts: str = ""
 
     @property
     def private_dir(self) -> Path:
@@ -113,7 +115,8 @@ def read_settings(
             "give --timeout or APL_WAIT_TIMEOUT a number of seconds greater than 0, such as 120 or 2.5",
         )
     loaded = load_credentials(env, credentials_file(root, project), generate_credentials)
-    settings = Settings(project, port, image_set, loaded.credentials, root, timeout, loaded)
+    allowed_hosts = env.get("APL_ALLOWED_HOSTS", "").strip()
+    settings = Settings(project, port, image_set, loaded.credentials, root, timeout, loaded, allowed_hosts)
     if store_credentials:
         settings.store_credentials()
     return settings

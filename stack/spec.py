@@ -190,12 +190,15 @@ def build_spec(settings: Settings) -> StackSpec:
     )
 
     app_image = f"{resource_name(project, 'apl-app')}:latest"
+    app_name = resource_name(project, "apl-app")
     app = ServiceSpec(
         role="app",
-        container_name=resource_name(project, "apl-app"),
+        container_name=app_name,
         image=app_image,
         network=network.name,
         environment={
+            # Containers on the network reach the app by its name; the app answers only hosts it knows.
+            "APL_ALLOWED_HOSTS": ",".join(filter(None, (app_name, settings.allowed_hosts))),
             "MYSQL_HOST": DB_ALIAS,
             "MYSQL_PORT": str(DB_PORT),
             "MYSQL_USER": creds.user,

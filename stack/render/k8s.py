@@ -191,10 +191,13 @@ def _probes(service: ServiceSpec) -> Manifest:
         timing = {"periodSeconds": int(http.interval), "timeoutSeconds": int(http.timeout)}
         timing["failureThreshold"] = http.retries
         port = next(iter(service.ports))
-        return {
-            "readinessProbe": {"httpGet": {"path": http.readiness, "port": port}, **timing},
-            "livenessProbe": {"httpGet": {"path": http.liveness, "port": port}, **timing},
-        }
+        # The kubelet would send the pod's IP as Host, which the app refuses (app/hosts.py).
+        headers = [{"name": "Host", "value": http.host}]
+
+        def probe(path: str) -> Manifest:
+            return {"httpGet": {"path": path, "port": port, "httpHeaders": headers}, **timing}
+
+        return {"readinessProbe": probe(http.readiness), "livenessProbe": probe(http.liveness)}
     if not service.healthcheck:
         return {}
     health = service.healthcheck

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 
+from app import store
 from app.security import CSRF_COOKIE
 
 from .conftest import DBServer
@@ -49,3 +52,55 @@ def test_each_visitor_gets_their_own_token_and_a_fresh_round_trip(client: FlaskC
     other = "B" * 43
     client.set_cookie(CSRF_COOKIE, other)
     assert f'name="csrf_token" value="{other}"' in page(client)
+
+
+def test_a_row_deleted_by_sql_disappears_from_the_page(
+    client: FlaskClient, db_server: DBServer, database: str
+) -> None:
+    for text in ("stays here", "moderated away"):
+        assert client.post("/api/messages", json={"text": text}).status_code == 201
+    assert "moderated away" in page(client)
+    db_server.sql("DELETE FROM messages WHERE text = 'moderated away'", database=database)
+    shown = page(client)
+    assert "stays here" in shown and "moderated away" not in shown
+
+
+def test_an_insert_racing_a_render_is_never_shown_once_deleted(
+    app: Flask, client: FlaskClient, db_server: DBServer, database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert client.post("/api/messages", json={"text": "on the board"}).status_code == 201
+    real = store.fetch_fingerprint
+    raced: list[int] = []
+
+    def fingerprint_then_a_racing_insert(*args: Any, **kwargs: Any) -> store.Fingerprint:
+        """The real read, then another client's INSERT lands before the page is read (once)."""
+        seen = real(*args, **kwargs)
+        if not raced:
+            db_server.sql("INSERT INTO messages (text) VALUES ('raced in')", database=database)
+            raced.append(1)
+        return seen
+
+    monkeypatch.setattr(store, "fetch_fingerprint", fingerprint_then_a_racing_insert)
+    assert "raced in" in page(client)  # rendered from a read made after the insert
+    monkeypatch.setattr(store, "fetch_fingerprint", real)
+    # Deleted again: the board is back to what the first read saw. A page filed under that read
+    # would show the deleted row from now on.
+    db_server.sql("DELETE FROM messages WHERE text = 'raced in'", database=database)
+    shown = page(client)
+    assert "on the board" in shown and "raced in" not in shown
+
+
+def test_a_database_emptied_and_refilled_with_the_same_ids_shows_the_new_rows(
+    client: FlaskClient, db_server: DBServer, database: str
+) -> None:
+    client.get("/api/messages")  # the app creates the table on first use
+    fill = "INSERT INTO messages (id, text, created_at) VALUES (1, %s, %s), (2, %s, %s)"
+    stamp = "2026-12-01 00:00:00.000"
+    db_server.sql(fill, ("old one", stamp, "old two", stamp), database=database)
+    assert "old two" in page(client)
+    db_server.sql("DELETE FROM messages", database=database)
+    assert "old two" not in page(client)
+    # Same ids, same times, other texts: only the content tells the boards apart.
+    db_server.sql(fill, ("new one", stamp, "new two", stamp), database=database)
+    shown = page(client)
+    assert "new one" in shown and "new two" in shown and "old one" not in shown and "old two" not in shown

@@ -62,10 +62,13 @@ def test_the_app_serves_under_the_deployments_security_context(
         environment=docker_env(container),
         ports={f"{container_port}/tcp": ("127.0.0.1", port)},
     )
-    liveness = container["livenessProbe"]["httpGet"]["path"]
+    probe = container["livenessProbe"]["httpGet"]
+    # As the kubelet sends it: the pod's IP as Host, unless the probe names one in httpHeaders.
+    headers = {"Host": "10.244.0.7"} | {h["name"]: h["value"] for h in probe.get("httpHeaders", [])}
 
     def alive() -> bool:
-        return requests.get(f"http://127.0.0.1:{port}{liveness}", timeout=2).status_code == 200
+        response = requests.get(f"http://127.0.0.1:{port}{probe['path']}", headers=headers, timeout=2)
+        return response.status_code == 200
 
     wait_for(alive, timeout=30, interval=0.2, transient=(requests.RequestException,))
     logs = docker_client.containers.get(f"{project}-pod").logs().decode()

@@ -84,8 +84,9 @@ def test_the_app_deployment(make_spec: MakeSpec) -> None:
     deployment = documents[("Deployment", "apl-app")]
     app = container(deployment)
     assert deployment["spec"]["replicas"] == 3
-    assert app["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": 80}
-    assert app["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": 80}
+    host = [{"name": "Host", "value": "localhost"}]  # not the pod IP the kubelet would send
+    assert app["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": 80, "httpHeaders": host}
+    assert app["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": 80, "httpHeaders": host}
     pod_security = deployment["spec"]["template"]["spec"]["securityContext"]
     assert pod_security["runAsNonRoot"] is True and pod_security["runAsUser"] == 10001
     assert app["securityContext"]["allowPrivilegeEscalation"] is False

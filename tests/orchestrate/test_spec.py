@@ -60,3 +60,9 @@ def test_root_as_the_app_user_is_not_passed_as_mysql_user(tmp_path: Path) -> Non
     assert "MYSQL_USER" not in spec.db.environment
     assert spec.db.environment["MYSQL_ROOT_PASSWORD"] == "qwerty"
     assert spec.app.environment["MYSQL_USER"] == "root"
+
+
+def test_the_app_answers_for_its_container_name_and_the_hosts_the_user_adds(tmp_path: Path) -> None:
+    assert spec_for(tmp_path, project="demo").app.environment["APL_ALLOWED_HOSTS"] == "demo-apl-app"
+    added = spec_for(tmp_path, {"APL_ALLOWED_HOSTS": " board.lan,10.0.0.5 "}).app.environment
+    assert added["APL_ALLOWED_HOSTS"] == "apl-app,board.lan,10.0.0.5"

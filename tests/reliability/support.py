@@ -323,6 +323,15 @@ def stored_anyway(exchanges: Iterable[Exchange], stored: Mapping[int, str]) -> t
     return sum(1 for item in unacknowledged if item.sent in texts), len(unacknowledged)
 
 
+def summarise_5xx(exchanges: Iterable[Exchange]) -> str:
+    """Count the 5xx answers apart: 500 is a fault or a failed statement, 503 an unreachable DB."""
+    statuses = [item.status for item in exchanges if item.status >= 500]
+    other = len(statuses) - statuses.count(500) - statuses.count(503)
+    return f"500s {statuses.count(500)}, 503s {statuses.count(503)}" + (
+        f", other 5xx {other}" if other else ""
+    )
+
+
 def percentile(values: list[float], share: float) -> float:
     """The nearest-rank percentile (``share`` in 0..1) of ``values``."""
     ordered = sorted(values)

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 
 import pytest
 import requests
 from markupsafe import escape
+
+from app import MAX_CONTENT_LENGTH
 
 from .support import LiveStack, Record
 
@@ -32,6 +34,8 @@ class Case:
     method: str = "POST"
     path: str = "/api/messages"
     stored: str | None = None  # for 201: the text the database must hold
+    headers: Mapping[str, str] = field(default_factory=dict)
+    chunked: bool = False  # sent with Transfer-Encoding: chunked, so no Content-Length
 
     @property
     def answers_json(self) -> bool:
@@ -55,6 +59,39 @@ def raw(name: str, status: int, body: bytes | None, content_type: str | None = "
 
 def route(method: str, path: str, status: int) -> Case:
     return Case(f"{method} {path}", status, None, None, method, path)
+
+
+def chunked(name: str, status: int, body: bytes, stored: str | None = None) -> Case:
+    """A POST whose body comes in chunks, with no Content-Length (the size is known only at the end)."""
+    return Case(name, status, body, stored=stored, chunked=True)
+
+
+def host(name: str, value: str, path: str, status: int, **headers: str) -> Case:
+    """A request for the Host ``value``; ``status`` 400 when the app must not answer for it."""
+    method, body = ("POST", json.dumps({"text": name}).encode()) if headers else ("GET", None)
+    return Case(name, status, body, "application/json", method, path, headers={"Host": value, **headers})
+
+
+def padded_json(size: int) -> bytes:
+    """{"text": "padded"} followed by spaces up to ``size`` bytes: valid JSON at any size."""
+    head = json.dumps({"text": "padded"}).encode()
+    return head + b" " * (size - len(head))
+
+
+# Each holds nothing that shows: zero-width, filler, blank and format characters only.
+INVISIBLE = {
+    "zero-width space and joiners": "\u200b\u200c\u200d",
+    "BOM and word joiner": "\ufeff\u2060",
+    "Hangul filler": "\u3164",
+    "halfwidth Hangul filler": "\uffa0",
+    "Hangul choseong and jungseong fillers": "\u115f\u1160",
+    "braille blank": "\u2800\u2800\u2800",
+    "lone direction override": "\u202e",
+    "variation selectors": "\ufe0f\U000e0100",
+    "tag characters": "\U000e0067\U000e0062\U000e007f",
+    "soft hyphen and grapheme joiner": "\u00ad\u034f",
+    "mixed blanks around a space": "\u200b \u3164 \u2800",
+}
 
 
 CASES = [
@@ -90,6 +127,32 @@ CASES = [
     text("terminal escape", "\x1b[31mred", 400),
     text("DEL", "a\x7fb", 400),
     text("C1 control", "a\x85b", 400),
+    *(text(f"invisible: {name}", value, 400) for name, value in INVISIBLE.items()),
+    text("emoji ZWJ sequence, flag, keycap, skin tone", "👩\u200d💻 🇯🇵 #\ufe0f\u20e3 ✋🏿", 201),
+    text("combining marks only", "\u0301\u0308", 201),
+    text("Hangul jamo, not filler", "\u1100\u1161\u11a8", 201),
+    chunked("chunked: JSON then 50,000 spaces", 413, padded_json(MAX_CONTENT_LENGTH + 50_000)),
+    chunked("chunked: one byte over the limit", 413, padded_json(MAX_CONTENT_LENGTH + 1)),
+    chunked("chunked: exactly the limit", 201, padded_json(MAX_CONTENT_LENGTH), stored="padded"),
+    raw("Content-Length: one byte over the limit", 413, padded_json(MAX_CONTENT_LENGTH + 1)),
+    host("Host: another name", "evil.example", "/healthz", 400),
+    host(
+        "Host: another name, its own origin",
+        "evil.example:18080",
+        "/api/messages",
+        400,
+        Origin="http://evil.example:18080",
+    ),
+    host("Host: a name ending in localhost", "localhost.evil.example", "/", 400),
+    host("Host: a pod IP", "10.244.0.7:80", "/readyz", 400),
+    host("Host: localhost on another port", "localhost:1", "/healthz", 200),
+    host("Host: [::1]", "[::1]:8080", "/healthz", 200),
+    route("GET", "/api/messages/%D9%A3", 404),  # Arabic-Indic 3
+    route("GET", "/api/messages/%EF%BC%93", 404),  # fullwidth 3
+    route("GET", "/api/messages/03", 404),
+    route("GET", "/api/messages?before=%D9%A3", 400),
+    route("GET", "/?before=0", 400),
+    route("GET", "/?before=%D9%A3", 400),
     route("GET", "/api/nothing-here", 404),
     route("GET", "/api/messages/abc", 404),
     route("GET", "/api/messages/0", 404),
@@ -125,8 +188,15 @@ def tally(module_figures: Record) -> Iterator[Counter[str]]:
 def test_bad_input(stack: LiveStack, tally: Counter[str], case: Case) -> None:
     tally["cases"] += 1
     headers = {"Content-Type": case.content_type} if case.content_type else {}
+    headers |= case.headers
+    # A generator makes requests send the body chunked, in pieces of 4 KiB.
+    body = (
+        (case.body[i : i + 4096] for i in range(0, len(case.body or b""), 4096))
+        if case.chunked
+        else case.body
+    )
     response = requests.request(
-        case.method, stack.base_url + case.path, data=case.body, headers=headers, timeout=10
+        case.method, stack.base_url + case.path, data=body, headers=headers, timeout=10
     )
     tally["5xx"] += response.status_code >= 500
     assert response.status_code == case.status, response.text[:300]
@@ -138,6 +208,11 @@ def test_bad_input(stack: LiveStack, tally: Counter[str], case: Case) -> None:
     elif case.status >= 400:
         assert response.headers["Content-Type"].startswith("text/html")
         tally["refused"] += 1
+    if case.status == 400 and case.method == "POST" and "Host" in case.headers:
+        # Refused before any view ran: nothing of it reached the database.
+        assert stack.rows(
+            f"SELECT COUNT(*) FROM messages WHERE text = UNHEX('{case.name.encode().hex()}')"
+        ) == [["0"]]
     if case.stored is not None:
         tally["accepted"] += 1
         _assert_faithful(stack, response.json(), case.stored)

@@ -14,7 +14,17 @@ import pytest
 
 from app.store import MAX_TEXT
 
-from .support import Client, Exchange, LiveStack, Record, exchange, lost_writes, message_text, percentile
+from .support import (
+    Client,
+    Exchange,
+    LiveStack,
+    Record,
+    exchange,
+    lost_writes,
+    message_text,
+    percentile,
+    summarise_5xx,
+)
 
 pytestmark = pytest.mark.reliability
 
@@ -61,7 +71,8 @@ def test_2000_posts_from_32_clients(stack: LiveStack, figures: Record) -> None:
         often=f"{POSTS} writes in {elapsed:.1f} s ({POSTS / elapsed:.0f}/s)",
         lost=f"{len(lost)} of {len(ids)} acknowledged writes",
         figures=(
-            f"{len(new_rows)} new rows, {len(set(ids))} distinct ids, {len(refused)} not 201;"
+            f"{len(new_rows)} new rows, {len(set(ids))} distinct ids, {len(refused)} not 201"
+            f" ({summarise_5xx(results)});"
             f" latency p50 {p50:.0f} ms, p99 {p99:.0f} ms"
         ),
     )

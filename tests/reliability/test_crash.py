@@ -19,7 +19,7 @@ from docker.models.containers import Container
 
 from stack.waiting import wait_for
 
-from .support import LiveStack, Record, Traffic, has_exited, lost_writes
+from .support import LiveStack, Record, Traffic, has_exited, lost_writes, summarise_5xx
 
 pytestmark = pytest.mark.reliability
 
@@ -89,7 +89,8 @@ def test_app_killed(stack: LiveStack, figures: Record, how: str) -> None:
             if how == "crash"
             else "`docker kill` (a manual stop: no policy restart); `up` starts it"
         ),
-        often=f"{len(exchanges)} requests from 4 clients, {refused} without an answer while down",
+        often=f"{len(exchanges)} requests from 4 clients, {refused} without an answer while down,"
+        f" {summarise_5xx(exchanges)}",
         lost=f"{len(lost)} of {acknowledged} acknowledged writes",
         figures=f"serving again {downtime:.2f} s after the kill; `status`: {seen}",
     )

@@ -6,8 +6,10 @@ printed in the figures table.
 
 Properties: no answer is a 5xx; every status is one the description documents for that
 operation; every error is the JSON error shape; a POST is accepted exactly when its text is
-valid (1-280 characters after trimming, no control characters or lone surrogates, a known
-font), and then stored as sent; pages honour limit and before.
+valid (1-280 characters after trimming, something visible, no control characters or lone
+surrogates, a known font), and then stored as sent; a list is answered exactly when limit and
+before are plain ASCII numbers in range, and then honours them; a message is found only under
+its id spelled in ASCII digits.
 """
 
 from __future__ import annotations
@@ -27,7 +29,9 @@ from hypothesis import strategies as st
 
 from app import MAX_CONTENT_LENGTH
 from app.figlet import FONTS
-from app.store import MAX_TEXT
+from app.numbers import MAX_ID
+from app.store import MAX_LIMIT, MAX_TEXT
+from app.visibility import is_visible
 
 from .support import LiveStack, Record
 
@@ -116,9 +120,14 @@ def expected_text(body: object) -> str | None:
     if any(unicodedata.category(char) in ("Cc", "Cs") for char in core):
         return None
     text = core.strip()
-    if not 1 <= len(text) <= MAX_TEXT:
+    if not 1 <= len(text) <= MAX_TEXT or not any(map(is_visible, text)):
         return None
     return text
+
+
+def plain_number(raw: str, high: int) -> bool:
+    """Whether ``raw`` is a number the app takes: ASCII digits, its own spelling, 1 to ``high``."""
+    return raw.isascii() and raw.isdigit() and str(int(raw)) == raw and 1 <= int(raw) <= high
 
 
 def as_json(value: object, ascii_only: bool) -> bytes:
@@ -133,10 +142,15 @@ def as_json(value: object, ascii_only: bool) -> bytes:
 # spaces, combining marks) drawn as often as the rest; and characters the app must accept as-is.
 any_char = st.characters() | st.characters(categories=["Cs", "Cc", "Cf", "Zs", "Zl", "Mn"])
 text_char = st.characters(exclude_categories=["Cs", "Cc"])
+# Blank and format characters, and a few that look close to them yet show (marks, jamo, emoji).
+blank_char = st.sampled_from(
+    "\u200b\u200d\u2060\ufeff\u3164\uffa0\u115f\u2800\u202e\ufe0f \u00ad\u0301\u1100🏽"
+)
 texts = (
     st.text(text_char, min_size=1, max_size=MAX_TEXT)
     | st.text(any_char, max_size=MAX_TEXT + 20)
     | st.text(text_char, min_size=MAX_TEXT - 3, max_size=MAX_TEXT + 3)
+    | st.text(blank_char, min_size=1, max_size=6)
 )
 scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | texts
 values = st.recursive(
@@ -145,7 +159,11 @@ values = st.recursive(
 fonts = st.sampled_from(FONTS) | st.text(max_size=12) | scalars
 messages = st.fixed_dictionaries({"text": texts}, optional={"font": fonts, "extra": values})
 bodies = st.one_of(messages, messages, messages, values)  # mostly messages, some anything-else
-query_values = st.integers(min_value=-3, max_value=2**64 + 3).map(str) | st.text(max_size=25)
+query_values = (
+    st.integers(min_value=-3, max_value=2**64 + 3).map(str)
+    | st.text(max_size=25)
+    | st.sampled_from(["٣", "３", "01", "0", "1", "+1", " 1"])
+)
 
 
 @budget("post_json")
@@ -220,6 +238,8 @@ def test_list(
     query = {k: v for k, v in (("limit", limit), ("before", before)) if v is not None}
     response = http.get(f"{stack.base_url}/api/messages?{urlencode(query)}", timeout=10)
     page = check_answer(response, documented[("GET", "/api/messages")], log)
+    valid = all(plain_number(value, high) for value, high in ((limit, MAX_LIMIT), (before, MAX_ID)) if value)
+    assert response.status_code == (200 if valid else 400), page
     if response.status_code != 200:
         return
     ids = [message["id"] for message in page["messages"]]
@@ -235,12 +255,15 @@ def test_list(
     segment=st.integers(min_value=-3, max_value=2**70).map(str)
     | st.integers(1, 5000).map(str)
     | st.text(min_size=1, max_size=25)
+    | st.sampled_from(["٣", "３", "𝟑", "03", "1٣"])
 )
 def test_read_one(
     stack: LiveStack, http: requests.Session, documented: Documented, log: FuzzLog, segment: str
 ) -> None:
     response = http.get(f"{stack.base_url}/api/messages/{quote(segment, safe='')}", timeout=10)
     message = check_answer(response, documented[("GET", "/api/messages/{message_id}")], log)
+    if not plain_number(segment, MAX_ID):
+        assert response.status_code == 404, message
     if response.status_code == 200:
         assert message["id"] == int(segment)
 

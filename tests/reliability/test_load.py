@@ -21,7 +21,7 @@ import pytest
 
 from bench.containers import memory_bytes
 
-from .support import LiveStack, Record, Traffic, lost_writes, percentile
+from .support import LiveStack, Record, Traffic, lost_writes, percentile, summarise_5xx
 
 pytestmark = pytest.mark.reliability
 
@@ -61,7 +61,7 @@ def test_sustained_load(stack: LiveStack, figures: Record) -> None:
         area="7 Sustained load",
         tried=f"{DURATION:g} s (after {WARMUP:g} s warm-up) at {CLIENTS} connections, 25% writes",
         often=f"{len(measured)} requests ({len(measured) / (end - start):.0f}/s), {len(errors)} errors, "
-        f"{len(server_errors)} 5xx",
+        f"{summarise_5xx(measured)}",
         lost=f"{len(lost)} of {len(writes)} acknowledged writes",
         figures=(
             f"latency p50 {p50:.0f} ms, p99 {p99:.0f} ms; memory first 10 s {first_mb:.1f} MiB, last 10 s"

@@ -18,7 +18,7 @@ import pytest
 from app.config import DBSettings
 from stack.waiting import wait_for
 
-from .support import LiveStack, Record, Traffic, has_exited, lost_writes, stored_anyway
+from .support import LiveStack, Record, Traffic, has_exited, lost_writes, stored_anyway, summarise_5xx
 
 pytestmark = pytest.mark.reliability
 
@@ -78,7 +78,7 @@ def test_db_outage(stack: LiveStack, figures: Record, how: str) -> None:
         lost=f"{len(lost)} of {acknowledged} acknowledged writes",
         figures=(
             f"recovery {recovery:.2f} s after DB ready; slowest answer {slowest:.2f} s;"
-            f" 500s {sum(1 for e in exchanges if e.status == 500)}; unacknowledged writes stored anyway"
+            f" {summarise_5xx(exchanges)}; unacknowledged writes stored anyway"
             f" {kept}/{unacknowledged}"
         ),
     )

@@ -50,8 +50,10 @@ def test_lang_parameter_overrides_the_header(client: FlaskClient) -> None:
     assert 'action="/messages?lang=ja"' in page  # the form keeps the choice
 
 
-def test_a_mangled_before_parameter_shows_the_newest_page(client: FlaskClient) -> None:
-    assert client.get("/?before=" + "9" * 5000).status_code == 503  # the DB is down, nothing worse
+def test_a_mangled_before_parameter_is_a_400_page_naming_it(client: FlaskClient) -> None:
+    response = client.get("/?before=" + "9" * 5000)
+    assert response.status_code == 400 and response.mimetype == "text/html"
+    assert "before must be a whole number" in response.get_data(as_text=True)
 
 
 def test_database_down_is_a_503_with_the_reason_and_nothing_secret(client: FlaskClient) -> None:

@@ -1,4 +1,4 @@
-"""Message text: trimmed, 1 to 280 characters, no control characters, otherwise kept exactly."""
+"""Message text: trimmed, 1 to 280 characters, something visible, no controls, otherwise kept exactly."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from app import figlet
 from app.messages import InvalidMessage, clean_font, clean_text
+from app.visibility import is_visible
 
 pytestmark = pytest.mark.unit
 
@@ -45,6 +46,17 @@ def test_valid_text_is_kept(raw: str, stored: str) -> None:
         ("\x1cedge", "control"),  # str.strip() would drop it: refused, never silently removed
         ("edge\x85", "control"),
         ("lone \ud800 surrogate", "unicode"),
+        ("\u200b", "invisible"),  # zero-width space
+        ("\u200b\u200c\u200d\u2060\ufeff", "invisible"),  # zero-width joiners, word joiner, BOM
+        ("\u3164", "invisible"),  # Hangul filler
+        ("\u115f\u1160 \uffa0", "invisible"),  # the other Hangul fillers
+        ("\u2800\u2800", "invisible"),  # braille blank
+        ("\u202e", "invisible"),  # a lone direction override
+        ("\u2066\u2069\u200e\u200f", "invisible"),  # isolates and direction marks
+        ("\ufe0f\U000e0101", "invisible"),  # variation selectors
+        ("\u00ad\u034f\u180e", "invisible"),  # soft hyphen, grapheme joiner, Mongolian separator
+        ("\U000e0067\U000e0062\U000e007f", "invisible"),  # tags without their flag
+        ("\u200b" * 281, "invisible"),  # nothing to see is the clearer reason than the length
     ],
 )
 def test_invalid_text_is_refused_with_a_reason(raw: str, key: str) -> None:
@@ -76,6 +88,8 @@ def expected_outcome(raw: str) -> tuple[str, str]:
     text = inner.strip()
     if not text:
         return "refused", "empty"
+    if not any(map(is_visible, text)):  # which characters show is pinned in test_visibility.py
+        return "refused", "invisible"
     if len(text) > 280:
         return "refused", "too_long"
     return "stored", text
@@ -83,7 +97,14 @@ def expected_outcome(raw: str) -> tuple[str, str]:
 
 # derandomize: the same examples every run, so the suite never passes or fails by chance.
 @settings(derandomize=True, database=None, max_examples=300)
-@given(st.one_of(st.text(ANY_CHAR, max_size=300), st.text(EDGES + "a\ud800", max_size=6), NEAR_LIMIT))
+@given(
+    st.one_of(
+        st.text(ANY_CHAR, max_size=300),
+        st.text(EDGES + "a\ud800", max_size=6),
+        NEAR_LIMIT,
+        st.text(EDGES + "\u200b\u3164\u2800\ufe0f\u202e\u0301가", max_size=8),  # invisible or barely not
+    )
+)
 def test_text_is_stored_exactly_when_the_rule_allows_and_as_the_rule_says(raw: str) -> None:
     try:
         outcome = ("stored", clean_text(raw))

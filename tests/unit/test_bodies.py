@@ -1,0 +1,68 @@
+"""One body limit, whether the body comes with a Content-Length or chunked (length unknown)."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.test import EnvironBuilder, run_wsgi_app
+from werkzeug.wrappers import Response
+
+from app import MAX_CONTENT_LENGTH
+
+pytestmark = pytest.mark.unit
+
+
+def chunked(app: Flask, path: str, body: bytes, content_type: str = "application/json") -> Response:
+    """Send ``body`` as gunicorn hands a chunked one to the app: no length, the stream ends by itself.
+
+    Straight to the WSGI app: the test client would rebuild the environ and measure the body.
+    """
+    environ = EnvironBuilder(path=path, method="POST", content_type=content_type).get_environ()
+    environ.pop("CONTENT_LENGTH", None)
+    environ |= {
+        "HTTP_TRANSFER_ENCODING": "chunked",
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.input_terminated": True,
+    }
+    app_iter, status, headers = run_wsgi_app(app, environ, buffered=True)
+    return Response(app_iter, status, headers)
+
+
+def padded(size: int) -> bytes:
+    """Valid JSON of exactly ``size`` bytes: a message followed by spaces (what the issue sent)."""
+    head = json.dumps({"text": "!"}).encode()
+    return head + b" " * (size - len(head))
+
+
+@pytest.mark.parametrize("size", [MAX_CONTENT_LENGTH + 1, MAX_CONTENT_LENGTH + 50_000, 1024 * 1024])
+def test_a_chunked_body_over_the_limit_is_413_never_cut_and_parsed(app: Flask, size: int) -> None:
+    response = chunked(app, "/api/messages", padded(size))
+    assert response.status_code == 413
+    assert str(MAX_CONTENT_LENGTH) in json.loads(response.get_data())["detail"]
+
+
+def test_the_same_body_with_a_content_length_is_413_too(client: FlaskClient) -> None:
+    response = client.post(
+        "/api/messages", data=padded(MAX_CONTENT_LENGTH + 1), content_type="application/json"
+    )
+    assert response.status_code == 413
+
+
+@pytest.mark.parametrize("size", [MAX_CONTENT_LENGTH, 100])
+def test_a_chunked_body_within_the_limit_is_read_whole(app: Flask, size: int) -> None:
+    # Whole: the database is down here, so a body that parsed and validated meets 503.
+    assert chunked(app, "/api/messages", padded(size)).status_code == 503
+
+
+def test_a_chunked_body_that_is_cut_within_the_limit_is_400(app: Flask) -> None:
+    assert chunked(app, "/api/messages", padded(100)[:-99]).status_code == 400
+
+
+def test_the_form_meets_the_same_limit_with_the_error_page(app: Flask) -> None:
+    body = b"text=hi&csrf_token=x&pad=" + b"a" * MAX_CONTENT_LENGTH
+    response = chunked(app, "/messages", body, "application/x-www-form-urlencoded")
+    assert response.status_code == 413 and response.mimetype == "text/html"
