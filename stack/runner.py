@@ -23,7 +23,7 @@ from .progress import Progress
 from .resources import SERVICE_ROLES, ProjectResources, published_port
 from .rollback import Journal
 from .settings import DEFAULT_PROJECT, Settings
-from .spec import APP_PORT, LABEL_ROLE, ResourceSpec, StackSpec
+from .spec import APP_PORT, LABEL_PROJECT, LABEL_ROLE, ResourceSpec, StackSpec
 from .waiting import wait_for
 
 UP_FIX = "start the stack with `python orchestrate.py up`"
@@ -97,10 +97,20 @@ class Runner:
         if collection.list(filters=self.resources.filters(spec.labels[LABEL_ROLE])):
             self.progress.update(kind, spec.name, "Up to date")
             return
-        if any(item.name == spec.name for item in collection.list(filters={"name": spec.name})):
+        for item in collection.list(filters={"name": spec.name}):
+            if item.name != spec.name:
+                continue
+            if (item.attrs.get("Labels") or {}).get(LABEL_PROJECT) == self.spec.project:
+                # Not there a moment ago, ours now: another command is bringing this project up.
+                raise concurrent_error(f"{kind.lower()} {spec.name}", self.spec.project)
             raise not_ours(kind.lower(), spec.name, self.spec.project)
         self.progress.update(kind, spec.name, "Creating")
-        made = collection.create(spec.name, labels=dict(spec.labels))
+        try:
+            made = collection.create(spec.name, labels=dict(spec.labels))
+        except APIError as error:
+            if error.status_code == 409:  # newer engines refuse a second network of one name
+                raise concurrent_error(f"{kind.lower()} {spec.name}", self.spec.project) from None
+            raise
         self._settle_same_name(kind, spec.name, collection, made)
         journal.on_failure(
             f"{kind.lower()} {spec.name}", made.remove, f"docker {kind.lower()} rm {spec.name}"

@@ -82,3 +82,21 @@ def wait_until_connected(base_url: str, timeout: float = 180) -> str:
     page = requests.get(f"{base_url}/", timeout=10)
     assert page.status_code == 200
     return page.text
+
+
+NOTHING = {"containers": [], "networks": [], "volumes": []}
+
+
+def debris(client: docker.DockerClient, project: str) -> dict[str, list[str]]:
+    """What the project still owns, but for images: a fully built image is reusable cache, not debris."""
+    left = owned(client, project)
+    del left["images"]
+    return left
+
+
+def failure(result: subprocess.CompletedProcess) -> list[str]:
+    """Check the command failed with exit code 1; return its 'error:' line and the 'fix:' line after it."""
+    assert result.returncode == 1, result.stderr
+    lines = result.stderr.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("error: "))
+    return lines[start : start + 2]

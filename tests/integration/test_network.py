@@ -64,4 +64,4 @@ def test_the_db_port_is_not_published(docker_client: docker.DockerClient, stack:
     db = docker_client.containers.get(stack.name("mysql"))
     assert db.attrs["HostConfig"]["PortBindings"] in ({}, None)
     published = db.attrs["NetworkSettings"]["Ports"] or {}
-    assert all(not bindings for bindings in published.values())
+    assert published and all(not bindings for bindings in published.values()), published
