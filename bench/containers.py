@@ -14,8 +14,7 @@ from .background import Paced
 # Counters that prove each request reached the database: a query (the app) or a connection (PHP).
 DB_COUNTERS = ("Connections", "Questions", "Aborted_connects")
 _STATUS_QUERY = (
-    f"{DB_ROOT_CLIENT} --batch --skip-column-names"
-    ' -e "SHOW GLOBAL STATUS WHERE Variable_name IN ({names})"'
+    f'{DB_ROOT_CLIENT} --batch --skip-column-names -e "SHOW GLOBAL STATUS WHERE Variable_name IN ({{names}})"'
 )
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from stack import lock
 from stack.errors import StackError
+from stack.waiting import wait_for
 
 pytestmark = pytest.mark.unit
 
@@ -19,19 +20,17 @@ def test_a_second_command_waits_for_the_first_and_says_who_holds_it(tmp_path: Pa
     said: list[str] = []
     order: list[str] = []
     first_in = threading.Event()
-    release = threading.Event()
 
     def first() -> None:
         with lock.project_lock(path, "demo", "up", said.append):
             first_in.set()
-            release.wait(timeout=30)
+            wait_for(lambda: said, timeout=30)  # holds the lock until the second says it waits
             order.append("first done")
 
     holder = threading.Thread(target=first)
     holder.start()
     assert first_in.wait(timeout=30)
     # The flock is per open file: a second open in this process contends exactly as another process would.
-    threading.Timer(0.3, release.set).start()
     with lock.project_lock(path, "demo", "down", said.append):
         order.append("second in")
     holder.join(timeout=30)
