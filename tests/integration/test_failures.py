@@ -13,6 +13,7 @@ import requests
 
 from stack.invoke import orchestrate_command
 from stack.ports import free_port
+from stack.resources import ProjectResources
 from stack.waiting import wait_for
 
 from .support import NOTHING, REPO, Orchestrate, Stack, debris, failure, owned
@@ -112,7 +113,8 @@ def test_ctrl_c_during_up_removes_what_it_made(project: str, never_ready_image: 
     )
     try:
         # Interrupt once `up` is waiting: both containers then exist.
-        wait_for(lambda: len(owned(docker_client, project)["containers"]) == 2, timeout=120, interval=0.2)
+        services = ProjectResources(docker_client, project)
+        wait_for(lambda: len(services.containers()) == 2, timeout=120, interval=0.2)
         process.send_signal(signal.SIGINT)
         _, stderr = process.communicate(timeout=60)
     finally:
