@@ -19,6 +19,7 @@ import requests
 from stack.cleanup import remove_labelled
 from stack.images import images_from_env
 from stack.invoke import run_orchestrate as _run
+from stack.ports import free_port
 from stack.readiness import READINESS_PATH
 from stack.resources import ProjectResources
 from stack.settings import REPO_ROOT, credentials_file
@@ -100,3 +101,18 @@ def failure(result: subprocess.CompletedProcess) -> list[str]:
     lines = result.stderr.splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith("error: "))
     return lines[start : start + 2]
+
+
+def never_ready_up(project: str, db_image: str, timeout: float) -> list[str]:
+    """Arguments for `up` of ``project`` on a free port with a DB image that never gets ready."""
+    return [
+        "--project",
+        project,
+        "--port",
+        str(free_port()),
+        "--db-image",
+        db_image,
+        "--timeout",
+        f"{timeout:g}",
+        "up",
+    ]

@@ -16,7 +16,7 @@ from stack.ports import free_port
 from stack.resources import ProjectResources
 from stack.waiting import wait_for
 
-from .support import NOTHING, REPO, Orchestrate, Stack, debris, failure, owned
+from .support import NOTHING, REPO, Orchestrate, Stack, debris, failure, never_ready_up, owned
 
 pytestmark = pytest.mark.integration
 
@@ -62,18 +62,7 @@ def test_image_that_cannot_be_pulled(orchestrate: Orchestrate, project: str, doc
 def test_db_that_never_gets_ready(
     orchestrate: Orchestrate, project: str, never_ready_image: str, docker_client
 ) -> None:
-    result = orchestrate(
-        "--project",
-        project,
-        "--port",
-        str(free_port()),
-        "--db-image",
-        never_ready_image,
-        "--timeout",
-        "3",
-        "up",
-    )
-    problem, fix = failure(result)
+    problem, fix = failure(orchestrate(*never_ready_up(project, never_ready_image, timeout=3)))
     assert problem == f"error: the database in container {project}-mysql did not accept a TCP query within 3s"
     assert "log lines" in fix
     assert debris(docker_client, project) == NOTHING
@@ -104,9 +93,7 @@ def test_build_error_names_the_failing_step(
 
 def test_ctrl_c_during_up_removes_what_it_made(project: str, never_ready_image: str, docker_client) -> None:
     process = subprocess.Popen(
-        orchestrate_command(
-            "--project", project, "--port", str(free_port()), "--db-image", never_ready_image, "up"
-        ),
+        orchestrate_command(*never_ready_up(project, never_ready_image, timeout=120)),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -18,7 +18,7 @@ from stack.settings import credentials_file
 from stack.spec import LABEL_PROJECT, LABEL_ROLE
 from stack.waiting import wait_for
 
-from .support import NOTHING, REPO, Orchestrate, debris, failure, owned
+from .support import NOTHING, REPO, Orchestrate, debris, failure, never_ready_up, owned
 
 pytestmark = pytest.mark.integration
 
@@ -222,17 +222,7 @@ def test_a_failed_undo_is_reported_with_how_to_remove_what_is_left(
 ) -> None:
     network = f"{project}-apl-net"
     process = subprocess.Popen(
-        orchestrate_command(
-            "--project",
-            project,
-            "--port",
-            str(free_port()),
-            "--db-image",
-            never_ready_image,
-            "--timeout",
-            "8",
-            "up",
-        ),
+        orchestrate_command(*never_ready_up(project, never_ready_image, timeout=8)),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
