@@ -65,6 +65,7 @@ def test_app_db_user_has_privileges_on_its_own_database_only(stack: LiveStack, c
     code, output, errors = stack.mysql("SHOW GRANTS", as_app_user=True)
     assert code == 0, errors
     grants = output.splitlines()
+    assert grants, "SHOW GRANTS listed nothing"
     checks["grants"] += len(grants)
     ((database,),) = stack.rows("SELECT DATABASE()")
     for grant in grants:
