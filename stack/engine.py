@@ -107,6 +107,15 @@ def display_name(image: str) -> str:
     return image
 
 
+def name_in_use(error: APIError) -> bool:
+    """Whether the engine refused to create something because its name is taken.
+
+    Docker answers 409 Conflict; Podman 4.3 answers 500 with the reason in words.
+    """
+    text = str(error.explanation or error).lower()
+    return error.status_code == 409 or "already in use" in text or "already exists" in text
+
+
 def is_podman(client: docker.DockerClient) -> bool:
     """Whether the engine behind the Docker API is Podman."""
     return any(part.get("Name") == "Podman Engine" for part in client.version().get("Components") or [])

@@ -28,6 +28,7 @@ from pathlib import Path
 import docker
 from docker.errors import APIError, ImageNotFound, NotFound
 
+from . import engine
 from .errors import StackError
 from .spec import LABEL_PROJECT, LABEL_ROLE, StackSpec, resource_name
 from .waiting import WaitTimeout, wait_for
@@ -41,7 +42,12 @@ LOOKUP_DEADLINE = 2.0  # seconds to find who holds a lock whose name was just ta
 
 def engine_id(client: docker.DockerClient) -> str:
     """A short, stable name for the engine ``client`` talks to, whichever address reaches it."""
-    identity = client.info().get("ID") or client.api.base_url
+    info = client.info()
+    # Not info's "ID": Podman makes up a new one for every request. Host name and data root
+    # name one engine on every engine, whichever address (socket, TCP) reaches it.
+    identity = (
+        f"{info.get('Name', '')}:{info.get('DockerRootDir', '')}" if info.get("Name") else client.api.base_url
+    )
     return hashlib.sha256(identity.encode()).hexdigest()[:12]
 
 
@@ -117,7 +123,7 @@ def engine_lock(
         try:
             client.containers.create(image, name=name, labels=labels, network_disabled=True)
         except APIError as error:
-            if error.status_code != 409:  # 409: the name is taken, the lock held
+            if not engine.name_in_use(error):  # the name is taken: the lock is held
                 raise
             _remove_if_stale(client, name)
             return False

@@ -7,9 +7,10 @@ from docker.errors import APIError
 from docker.models.networks import Network, NetworkCollection
 from docker.models.volumes import Volume, VolumeCollection
 
+from . import engine
 from .containers import concurrent_error, not_ours
 from .progress import Progress
-from .resources import ProjectResources, with_role
+from .resources import ProjectResources, remove_network, with_role
 from .rollback import Journal
 from .spec import LABEL_PROJECT, LABEL_ROLE, ResourceSpec, StackSpec
 from .waiting import WaitTimeout, wait_for
@@ -53,12 +54,13 @@ class NetworkAndVolume:
         try:
             made = collection.create(spec.name, labels=dict(spec.labels))
         except APIError as error:
-            if error.status_code == 409:  # newer engines refuse a second network of one name
+            if engine.name_in_use(error):  # newer engines refuse a second network of one name
                 raise concurrent_error(f"{kind} {spec.name}", self.spec.project) from None
             raise
         if kind == "network":
             self._settle(collection, made)
-        journal.on_failure(f"{kind} {spec.name}", made.remove, f"docker {kind} rm {spec.name}")
+        undo = (lambda: remove_network(made)) if isinstance(made, Network) else made.remove
+        journal.on_failure(f"{kind} {spec.name}", undo, f"docker {kind} rm {spec.name}")
         self.progress.update(shown, spec.name, "Created")
 
     def _settle(self, collection: NetworkCollection | VolumeCollection, made: Network | Volume) -> None:

@@ -21,7 +21,7 @@ from .containers import STOP_TIMEOUT, Containers
 from .errors import StackError
 from .network_and_volume import NetworkAndVolume
 from .progress import Progress
-from .resources import SERVICE_ROLES, ProjectResources, published_port
+from .resources import SERVICE_ROLES, ProjectResources, attached, published_port, remove_network
 from .rollback import Journal
 from .settings import DEFAULT_PROJECT, Settings
 from .spec import APP_PORT, LABEL_ROLE, StackSpec
@@ -106,10 +106,10 @@ class Runner:
             for item in listing():
                 found = True
                 try:
-                    # Asked, not left to the engine: Podman removes a network that containers still use.
-                    if isinstance(item, Network) and _attached(item):
-                        raise APIError(f"network {item.name} has active endpoints")
-                    item.remove()
+                    if isinstance(item, Network):
+                        remove_network(item)
+                    else:
+                        item.remove()
                 except APIError:  # something outside the stack still uses it: say what, remove the rest
                     in_use.append(f"{kind.lower()} {item.name} ({_users(item)})")
                     continue
@@ -220,15 +220,9 @@ class Runner:
         return container
 
 
-def _attached(network: Network) -> list[str]:
-    """The names of the containers attached to ``network``."""
-    network.reload()
-    return [endpoint.get("Name", "?") for endpoint in (network.attrs.get("Containers") or {}).values()]
-
-
 def _users(item: Network | Volume) -> str:
     """Name what keeps a network or volume in use, as far as the engine tells."""
     if isinstance(item, Network):
-        names = _attached(item)
+        names = attached(item)
         return "attached: " + ", ".join(names) if names else "in use"
     return "used by a container outside the stack"
