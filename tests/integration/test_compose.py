@@ -10,6 +10,7 @@ import docker
 import pytest
 
 from stack.ports import free_port
+from stack.settings import PRIVATE_DIR
 
 from .support import REPO, Orchestrate, owned, wait_until_connected
 
@@ -34,7 +35,7 @@ def env_files(project: str) -> Iterator[None]:
     """Remove the private env files the export writes for this project."""
     yield
     for role in ("db", "app"):
-        (REPO / ".apl" / f"{project}.{role}.env").unlink(missing_ok=True)
+        (REPO / PRIVATE_DIR / f"{project}.{role}.env").unlink(missing_ok=True)
 
 
 def test_compose_runs_the_exported_stack(

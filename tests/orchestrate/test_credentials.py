@@ -1,4 +1,4 @@
-"""write_private: secrets reach only regular files, and only once those are private."""
+"""Credentials: the file read strictly, secrets written to regular private files only."""
 
 from __future__ import annotations
 
