@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -65,3 +66,26 @@ def test_compose_runs_the_exported_stack(
     assert down.returncode == 0, down.stderr
     left = owned(docker_client, project)
     assert (left["containers"], left["networks"], left["volumes"]) == ([], [], [])
+
+
+def test_compose_from_standard_output_works_wherever_it_is_saved(
+    compose_cli: list[str], orchestrate: Orchestrate, project: str, env_files: None, tmp_path: Path
+) -> None:
+    exported = orchestrate("--project", project, "export", "compose", env=PASSWORDS)
+    assert exported.returncode == 0, exported.stderr
+    elsewhere = tmp_path / "somewhere" / "else"
+    elsewhere.mkdir(parents=True)
+    (elsewhere / "compose.yaml").write_text(exported.stdout)  # as `export compose > ...` does
+    # `config` resolves every path (build context, env files, bind mounts) and fails on a missing one.
+    checked = subprocess.run(
+        [*compose_cli, "-f", str(elsewhere / "compose.yaml"), "config", "--format", "json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=elsewhere,
+    )
+    assert checked.returncode == 0, checked.stderr
+    app = json.loads(checked.stdout)["services"]["app"]
+    assert Path(app["build"]["context"]) == REPO
+    # Read from the env file, whose path held too; `config` writes `$` back as Compose's `$$`.
+    assert app["environment"]["MYSQL_PASSWORD"].replace("$$", "$") == PASSWORDS["MYSQL_PASSWORD"]
