@@ -13,7 +13,7 @@ from typing import Any
 
 from docker.types import Mount as SdkMount
 
-from .spec import LABEL_CONFIG_HASH, UNPRIVILEGED_PORTS_SYSCTL, ServiceSpec
+from .spec import LABEL_CONFIG_HASH, ServiceSpec
 
 NANOSECONDS = 1_000_000_000
 
@@ -38,10 +38,8 @@ def create_args(service: ServiceSpec, image_id: str, platform: str | None = None
         "user": service.user,
         "detach": True,
     }
-    if service.user and any(port < 1024 for port in service.ports):
-        # An unprivileged process binds the app's port 80: Docker 20.10 allows it by default,
-        # other engines (Podman, newer Docker) only with this per-container setting.
-        args["sysctls"] = {UNPRIVILEGED_PORTS_SYSCTL: "0"}
+    if service.sysctls:
+        args["sysctls"] = dict(service.sysctls)
     if platform:
         args["platform"] = platform
     args["labels"][LABEL_CONFIG_HASH] = config_hash(args, image_id)

@@ -90,6 +90,16 @@ class ServiceSpec:
     # (gunicorn's worker count): os.cpu_count() inside a capped pod still sees the whole node.
     cpus_variable: str | None = None
 
+    @property
+    def sysctls(self) -> dict[str, str]:
+        """Kernel settings the container needs: an unprivileged user binding a port below 1024 (the app's 80).
+
+        Docker's engine sets it by default; Podman and Kubernetes need it asked for.
+        """
+        if self.user and any(port < 1024 for port in self.ports):
+            return {UNPRIVILEGED_PORTS_SYSCTL: "0"}
+        return {}
+
     def split_environment(self) -> tuple[dict[str, str], dict[str, str]]:
         """The environment as (plain settings, credentials)."""
         plain = {k: v for k, v in self.environment.items() if k not in self.secrets}

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import StackError
-from ..spec import UNPRIVILEGED_PORTS_SYSCTL, Mount, ServiceSpec, StackSpec, labels, resource_name
+from ..spec import Mount, ServiceSpec, StackSpec, labels, resource_name
 from .text import dump_yaml
 
 Manifest = dict[str, Any]
@@ -236,9 +236,9 @@ def _non_root(service: ServiceSpec) -> tuple[Manifest, Manifest]:
         "runAsGroup": int(gid or uid),
         "seccompProfile": {"type": "RuntimeDefault"},
     }
-    if any(port < 1024 for port in service.ports):
-        # Docker lets an unprivileged process bind port 80 through this sysctl; a cluster's runtime may not.
-        pod["sysctls"] = [{"name": UNPRIVILEGED_PORTS_SYSCTL, "value": "0"}]
+    if service.sysctls:
+        # As `up` asks Docker for them; a cluster's runtime may not allow them.
+        pod["sysctls"] = [{"name": name, "value": value} for name, value in service.sysctls.items()]
     container = {
         "allowPrivilegeEscalation": False,
         "readOnlyRootFilesystem": True,
