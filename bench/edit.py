@@ -76,7 +76,7 @@ class Prober(Paced):
 
 def measure(workspace: Workspace, root: Path, *, runs: int) -> dict[str, Any]:
     """Edit the snapshot ``runs`` times, each followed by `up`; return the timings and failures."""
-    project = workspace.project("aplbench-edit", root)
+    project = workspace.project("edit", root)
     log.info("edit, rebuild, serve: starting project %s (not timed)", project.name)
     project.orchestrate("up")
     source = root / EDITED_FILE

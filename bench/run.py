@@ -112,7 +112,7 @@ def measure_all(args: argparse.Namespace, command: str) -> dict[str, Any]:
         tree = workspace.snapshot("tree")
 
         log.info("pages: starting the stack and the PHP page on its DB")
-        project = workspace.project("aplbench", tree)
+        project = workspace.project("pages", tree)
         project.orchestrate("up")
         workspace.build_php(php_base)
         php_container, php_url = workspace.start_php(project)
@@ -160,7 +160,9 @@ def measure_all(args: argparse.Namespace, command: str) -> dict[str, Any]:
 
         results["start"] = start.measure(workspace, tree, rounds=args.start_rounds, warm_runs=args.warm_runs)
         results["edit"] = edit.measure(workspace, workspace.snapshot("edit"), runs=args.edit_runs)
-    results["meta"] = {**meta, "finished": _now(), "load_after": _load()}
+    # What this run named its resources, so a check for leftovers looks at this run's only.
+    names = {"prefix": workspace.prefix, "php_image": workspace.php_image}
+    results["meta"] = {**meta, "finished": _now(), "load_after": _load(), "names": names}
     return results
 
 

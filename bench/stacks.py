@@ -1,7 +1,7 @@
 """The stacks the benchmarks run, and removing all of them afterwards.
 
 Everything runs from a snapshot of the working tree taken at the start, so an edit made
-while the benchmarks run changes nothing they measure. Projects are named ``aplbench*``;
+while the benchmarks run changes nothing they measure. Projects are named ``aplbench-<run id>-*``;
 every container, network, volume and image tag they or the PHP page create is removed at
 the end, also after a failure or Ctrl-C, with the layers under those tags: a run leaves no
 dangling images behind.
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 import shutil
 import signal
 import subprocess
@@ -38,7 +39,7 @@ log = logging.getLogger("bench")
 
 REPO = REPO_ROOT
 PHP_CONTEXT = REPO / "bench" / "php"
-PHP_IMAGE = "aplbench/php:8.2-apache"
+PHP_REPOSITORY = "aplbench/php"  # tagged with the run id: runs side by side never share it
 PHP_OK = "接続に成功しました。"  # the lesson's "connection succeeded" line
 COMPOSE_LABEL = "com.docker.compose.project"
 # What orchestrate.py needs to build and run the stack; nothing else of the working tree is copied.
@@ -136,6 +137,9 @@ class Workspace:
     def __init__(self, client: docker.DockerClient, images: str) -> None:
         self.client = client
         self.images = images
+        # Every name this run gives starts with this, so runs side by side (and their checks) never meet.
+        self.prefix = f"aplbench-{secrets.token_hex(2)}"
+        self.php_image = f"{PHP_REPOSITORY}:{self.prefix.removeprefix('aplbench-')}"
         self._scratch: Path | None = None
         self._projects: list[str] = []  # orchestrate.py and Compose projects, by name
         self._tags: list[str] = []
@@ -167,8 +171,9 @@ class Workspace:
         assert self._scratch is not None, "use Workspace as a context manager"
         return copy_tree(self._scratch / name)
 
-    def project(self, name: str, root: Path) -> Project:
-        """An orchestrate.py project on a free port, removed at the end; leftovers of it are removed now."""
+    def project(self, role: str, root: Path) -> Project:
+        """Project ``<prefix>-<role>`` on a free port, removed at the end; leftovers of it are removed now."""
+        name = f"{self.prefix}-{role}"
         self.remove_project(name)
         self._projects.append(name)
         return Project(name, free_port(), root, self.images)
@@ -182,20 +187,20 @@ class Workspace:
 
     def build_php(self, base_image: str) -> str:
         """Build the PHP page's image (about half a minute: Debian's packages); return its tag."""
-        log.info("building %s on %s", PHP_IMAGE, base_image)
-        self._tags.append(PHP_IMAGE)
+        log.info("building %s on %s", self.php_image, base_image)
+        self._tags.append(self.php_image)
         try:
             self.client.images.build(
                 path=str(PHP_CONTEXT),
-                tag=PHP_IMAGE,
+                tag=self.php_image,
                 buildargs={"BASE_IMAGE": base_image},
                 rm=True,
                 forcerm=True,
             )
         except docker.errors.BuildError as error:
             lines = "\n".join(str(step.get("stream", "")).rstrip() for step in error.build_log)
-            raise BenchError(f"building {PHP_IMAGE} failed: {error.msg}\n{lines[-2000:]}") from None
-        return PHP_IMAGE
+            raise BenchError(f"building {self.php_image} failed: {error.msg}\n{lines[-2000:]}") from None
+        return self.php_image
 
     def start_php(self, project: Project) -> tuple[Container, str]:
         """Run the PHP page on the project's network against its DB, connecting as root as the lesson did."""
@@ -204,7 +209,7 @@ class Workspace:
         root_password = settings.credentials.root_password
         port = free_port()
         container = self.client.containers.run(
-            PHP_IMAGE,
+            self.php_image,
             name=f"{project.name}-php",
             detach=True,
             network=network,

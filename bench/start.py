@@ -80,8 +80,8 @@ def _assert_cold(client: docker.DockerClient, name: str) -> None:
 
 def measure(workspace: Workspace, root: Path, *, rounds: int, warm_runs: int) -> dict[str, Any]:
     """Time cold and warm starts of both, interleaved; return every time and the medians."""
-    ours = workspace.project("aplbench-start", root)
-    theirs_project = workspace.project("aplbench-compose", root)
+    ours = workspace.project("start", root)
+    theirs_project = workspace.project("compose", root)
     log.info("stack start: building the app image once (not timed)")
     ours.orchestrate("up")
     ours.orchestrate("down", "--volumes")

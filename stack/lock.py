@@ -133,7 +133,14 @@ def engine_lock(
         # The engine reserves the name before the container can be looked up: retry briefly.
         return _holder(client, name) or take()
 
-    if not take():
+    try:
+        taken = take()
+    except APIError:
+        # An engine that cannot make the lock container at all (an API it lacks, say): go on
+        # without it; its refusals of a second network or container of one name still guard.
+        yield
+        return
+    if not taken:
         try:
             found = wait_for(holder_or_taken, timeout=LOOKUP_DEADLINE, interval=0.02)
         except WaitTimeout:

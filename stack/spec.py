@@ -88,7 +88,6 @@ class ServiceSpec:
     restart: str = "unless-stopped"
     secrets: tuple[str, ...] = ()  # the environment entries that are credentials, never shown or inlined
     user: str | None = None  # "uid:gid"; None keeps the image's own
-    sysctls: Mapping[str, str] = field(default_factory=dict)  # namespaced kernel settings
     expose: tuple[int, ...] = ()  # ports reachable on the network only, never published
     depends_on: tuple[str, ...] = ()  # roles that must be healthy before this one starts
     probes: HttpProbes | None = None
@@ -96,6 +95,16 @@ class ServiceSpec:
     # The variable that tells the process how many CPUs it may use where a platform caps them
     # (gunicorn's worker count): os.cpu_count() inside a capped pod still sees the whole node.
     cpus_variable: str | None = None
+
+    @property
+    def sysctls(self) -> dict[str, str]:
+        """Kernel settings the container needs: an unprivileged user binding a port below 1024 (the app's 80).
+
+        Docker's engine sets it by default; Podman and Kubernetes need it asked for.
+        """
+        if self.user and any(port < 1024 for port in self.ports):
+            return dict(UNPRIVILEGED_PORTS)
+        return {}
 
     def split_environment(self) -> tuple[dict[str, str], dict[str, str]]:
         """The environment as (plain settings, credentials)."""
@@ -215,7 +224,6 @@ def build_spec(settings: Settings) -> StackSpec:
         ),
         secrets=("MYSQL_PASSWORD",),
         user=APP_USER,
-        sysctls=UNPRIVILEGED_PORTS,
         depends_on=(db.role,),
         probes=APP_PROBES,
         cpus_variable="GUNICORN_WORKERS",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from collections.abc import Iterator
@@ -11,6 +12,7 @@ import docker
 import pytest
 
 from stack.ports import free_port
+from stack.settings import PRIVATE_DIR
 
 from .support import REPO, Orchestrate, owned, wait_until_connected
 
@@ -35,7 +37,7 @@ def env_files(project: str) -> Iterator[None]:
     """Remove the private env files the export writes for this project."""
     yield
     for role in ("db", "app"):
-        (REPO / ".apl" / f"{project}.{role}.env").unlink(missing_ok=True)
+        (REPO / PRIVATE_DIR / f"{project}.{role}.env").unlink(missing_ok=True)
 
 
 def test_compose_runs_the_exported_stack(
@@ -69,3 +71,26 @@ def test_compose_runs_the_exported_stack(
     assert down.returncode == 0, down.stderr
     left = owned(docker_client, project)
     assert (left["containers"], left["networks"], left["volumes"]) == ([], [], [])
+
+
+def test_compose_from_standard_output_works_wherever_it_is_saved(
+    compose_cli: list[str], orchestrate: Orchestrate, project: str, env_files: None, tmp_path: Path
+) -> None:
+    exported = orchestrate("--project", project, "export", "compose", env=PASSWORDS)
+    assert exported.returncode == 0, exported.stderr
+    elsewhere = tmp_path / "somewhere" / "else"
+    elsewhere.mkdir(parents=True)
+    (elsewhere / "compose.yaml").write_text(exported.stdout)  # as `export compose > ...` does
+    # `config` resolves every path (build context, env files, bind mounts) and fails on a missing one.
+    checked = subprocess.run(
+        [*compose_cli, "-f", str(elsewhere / "compose.yaml"), "config", "--format", "json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=elsewhere,
+    )
+    assert checked.returncode == 0, checked.stderr
+    app = json.loads(checked.stdout)["services"]["app"]
+    assert Path(app["build"]["context"]) == REPO
+    # Read from the env file, whose path held too; `config` writes `$` back as Compose's `$$`.
+    assert app["environment"]["MYSQL_PASSWORD"].replace("$$", "$") == PASSWORDS["MYSQL_PASSWORD"]

@@ -6,16 +6,16 @@ import contextlib
 import queue
 import signal
 import subprocess
-import sys
 import threading
 
 import docker
 import pytest
 import requests
 
+from stack.invoke import orchestrate_command
 from stack.waiting import wait_for
 
-from .support import REPO, RUN_ID, Orchestrate, Stack, python_image
+from .support import RUN_ID, Orchestrate, Stack, python_image
 
 pytestmark = pytest.mark.integration
 
@@ -130,7 +130,7 @@ def test_logs_are_prefixed_by_container(orchestrate: Orchestrate, stack: Stack) 
 
 
 def test_logs_follow_shows_new_lines_until_interrupted(stack: Stack) -> None:
-    command = [sys.executable, str(REPO / "orchestrate.py"), "--project", stack.project, "logs", "app", "-f"]
+    command = orchestrate_command("--project", stack.project, "logs", "app", "-f")
     marker = f"/healthz?follow={RUN_ID}"
     seen: list[str] = []
     lines: queue.Queue[str] = queue.Queue()

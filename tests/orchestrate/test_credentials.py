@@ -1,4 +1,4 @@
-"""write_private: secrets reach only regular files, and only once those are private."""
+"""Credentials: the file read strictly, secrets written to regular private files only."""
 
 from __future__ import annotations
 
@@ -66,3 +66,57 @@ def test_a_path_that_is_not_a_regular_file_is_refused_and_left_alone(tmp_path: P
     assert raised.value.fix
     assert mode(target) == before
     assert (elsewhere.read_text(), mode(elsewhere)) == ("untouched\n", 0o644)
+
+
+@pytest.mark.parametrize(
+    ("content", "why"),
+    [
+        (b"MYSQL_ROOT_PASSWORD=\xff\xfe\n", "it holds bytes that are not text"),
+        (b"hello world\n", "line 1 is not one of MYSQL_ROOT_PASSWORD=..., MYSQL_PASSWORD=..."),
+        (
+            b"# ok\nMYSQL_PASSWORD=a\nMYSQL_HOST=x\n",
+            "line 3 is not one of MYSQL_ROOT_PASSWORD=..., MYSQL_PASSWORD=...",
+        ),
+        (b"MYSQL_PASSWORD=a\x1bb\n", "line 1 holds control characters"),
+    ],
+)
+def test_an_unusable_credentials_file_is_one_error_naming_it(
+    tmp_path: Path, content: bytes, why: str
+) -> None:
+    path = tmp_path / "apl.env"
+    path.write_bytes(content)
+    with pytest.raises(StackError) as raised:
+        credentials.load_credentials({}, path)
+    assert raised.value.problem == f"{path} is not a usable credentials file: {why}"
+    assert "restore it from a backup" in raised.value.fix
+    assert path.read_bytes() == content  # never rewritten
+
+
+def test_an_unreadable_credentials_file_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "apl.env"
+    path.mkdir()  # root reads any file; a folder cannot be read as one by anybody
+    with pytest.raises(StackError) as raised:
+        credentials.load_credentials({}, path)
+    assert (
+        raised.value.problem == f"{path} is not a usable credentials file: it cannot be read (Is a directory)"
+    )
+
+
+def test_commands_that_need_no_password_get_the_problem_instead_of_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "apl.env"
+    path.write_bytes(b"\xff")
+    loaded = credentials.load_credentials({}, path, generate=False)
+    assert loaded.problem is not None and loaded.problem.problem.startswith(f"{path} is not a usable")
+    assert loaded.credentials.password == "" and loaded.file_text == ""
+
+
+def test_generated_passwords_are_stored_only_when_asked(tmp_path: Path) -> None:
+    path = tmp_path / ".apl" / "apl.env"
+    loaded = credentials.load_credentials({}, path)
+    assert loaded.generated == ("MYSQL_ROOT_PASSWORD", "MYSQL_PASSWORD") and not path.exists()
+    credentials.store(path, loaded)
+    assert credentials.read_file(path) == {
+        "MYSQL_ROOT_PASSWORD": loaded.credentials.root_password,
+        "MYSQL_PASSWORD": loaded.credentials.password,
+    }
+    assert "***" in repr(loaded.credentials) and loaded.credentials.password not in repr(loaded)
