@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import Any
+
+import gevent
+from gunicorn.workers.ggevent import GeventWorker
 
 from app.config import ConfigError, load_settings
 
@@ -35,15 +39,52 @@ def _usable_cpus() -> int:
 
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:80")
-# gthread: a request mostly waits on a MySQL round trip, and threads wait cheaply; each
-# thread keeps its own DB connection, so connections = workers x threads.
-worker_class = "gthread"
+# gevent: the app is published without a proxy in front, so gunicorn meets every client
+# itself, slow ones included. A threaded worker ties a thread to each connection while its
+# request is read, and a few clients that send slowly tie up all of them; under gevent a
+# connection waiting for bytes is a parked greenlet, and PyMySQL's sockets, patched by the
+# worker at start, wait the same way. Database work is capped per process (app/db.py's pool).
 workers = _env_int("GUNICORN_WORKERS", _usable_cpus())
-threads = _env_int("GUNICORN_THREADS", 4)
+worker_connections = _env_int("GUNICORN_WORKER_CONNECTIONS", 1000)  # open connections per worker
 # Docker sends SIGKILL 10 s after SIGTERM: finish in-flight requests well before that.
 graceful_timeout = _env_int("GUNICORN_GRACEFUL_TIMEOUT", 8)
 timeout = _env_int("GUNICORN_TIMEOUT", 30)
+# A connection must deliver a request's line and headers within this many seconds of being
+# opened (or of its previous answer), else it is closed: idle keep-alive connections, and
+# clients that send nothing or their headers byte by byte, all end here (gunicorn's gevent
+# worker reads each request's headers under this deadline).
 keepalive = 5
+# Then the body must arrive and the answer go out within this many seconds, else the
+# connection is closed unanswered: a body trickled byte by byte, or an answer the client
+# never reads. It sits above the slowest the database may take (connect 2 s, read 3 s, write
+# 3 s, one reconnection) so that a request never loses its 503 to it.
+REQUEST_SECONDS = _env_int("GUNICORN_REQUEST_SECONDS", 15)
+
+
+class BoundedGeventWorker(GeventWorker):
+    """gunicorn's gevent worker, with a deadline on each request and a fair turn for each connection."""
+
+    def handle_request(self, listener_name: str, req: Any, sock: Any, addr: Any) -> bool:
+        """Serve one request within REQUEST_SECONDS, then let the other connections go first."""
+        deadline = gevent.Timeout(REQUEST_SECONDS)
+        try:
+            with deadline:
+                keep_alive: bool = super().handle_request(listener_name, req, sock, addr)
+        except gevent.Timeout as expired:
+            if expired is not deadline:
+                raise
+            self.log.info(
+                "closed the connection from %s: request not done within %d s", addr[0], REQUEST_SECONDS
+            )
+            raise StopIteration from None  # gunicorn's way to close a connection quietly
+        # A greenlet only yields when it would block, and a keep-alive client on loopback has
+        # its next request in the socket before the answer to its last one is logged: without
+        # this turn, one busy connection keeps the others waiting for up to a second.
+        gevent.sleep(0)
+        return keep_alive
+
+
+worker_class = BoundedGeventWorker
 accesslog = "-"  # the access log is what `docker logs` shows, as Apache's was in the lesson
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")

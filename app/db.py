@@ -1,4 +1,4 @@
-"""One persistent MySQL connection per worker thread, re-established when it is lost."""
+"""A small pool of persistent MySQL connections per worker process, each re-established when lost."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import contextlib
 import logging
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -24,6 +24,9 @@ log = logging.getLogger("app.db")
 # server shutdown, killed (MariaDB), gone away, lost during query, lost (TLS), idle-killed (MySQL 8).
 _CONNECTION_LOST = frozenset({1053, 1927, 2006, 2013, 2055, 4031})
 # Every statement runs in UTC with strict checks, so nothing is silently truncated or shifted.
+# Connections per worker process: as many as gunicorn's threads would use at once (4), which
+# keeps the DB's own thread count, and its scheduling, small whatever the number of clients.
+POOL_SIZE = 4
 _SESSION_SETUP = "SET time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION'"
 
 
@@ -51,15 +54,22 @@ def error_code(exc: BaseException) -> int:
 
 
 class Database:
-    """Hands each thread its own connection; nothing is opened until a request needs it."""
+    """Lends each request a kept connection from a small pool; nothing is opened until a request needs it.
 
-    def __init__(self, settings: DBSettings) -> None:
+    A pool rather than one connection per thread: under the gevent worker every client
+    connection is a greenlet of its own, and one database connection each would let a crowd
+    of clients open more than the server accepts. At most ``size`` run at once per process;
+    the others queue here, in order, rather than inside the database.
+    """
+
+    def __init__(self, settings: DBSettings, size: int = POOL_SIZE) -> None:
         self.settings = settings
-        self._local = threading.local()
+        self._idle: list[Session] = []  # list.append and list.pop are atomic: no lock needed
+        self._slots = threading.BoundedSemaphore(size)
         self._reachable = True  # the last outcome, only to log changes once, not every request
 
     def run(self, work: Callable[[Session, Cursor], T], *, idempotent: bool = True) -> T:
-        """Run ``work`` on this thread's connection, reconnecting once if the kept one was lost.
+        """Run ``work`` on a kept connection, reconnecting once if the kept one was lost.
 
         Raises DatabaseUnavailable (with a reason safe to show) for any database failure.
 
@@ -68,7 +78,8 @@ class Database:
         lost while idle is replaced before anything is written.
         """
         try:
-            result = self._attempt(work, idempotent)
+            with self._slot():
+                result = self._attempt(work, idempotent)
         except DatabaseUnavailable as exc:
             if self._reachable:
                 self._reachable = False
@@ -79,14 +90,24 @@ class Database:
             log.warning("database %s reachable again", self.settings.address)
         return result
 
+    @contextlib.contextmanager
+    def _slot(self) -> Iterator[None]:
+        """Wait for one of the pool's places, as long as a query may take at most."""
+        if not self._slots.acquire(timeout=self.settings.read_timeout):
+            raise DatabaseUnavailable("the database is busy: no connection came free in time")
+        try:
+            yield
+        finally:
+            self._slots.release()
+
     def _attempt(self, work: Callable[[Session, Cursor], T], idempotent: bool) -> T:
         """Do what run() promises, without the logging."""
-        kept: Session | None = getattr(self._local, "session", None)
+        kept = self._idle.pop() if self._idle else None
         if kept is not None and not idempotent:
             try:
                 kept.conn.ping(reconnect=False)
             except pymysql.err.Error:
-                self.close()  # lost while idle: replace it before anything is written
+                _close(kept)  # lost while idle: replace it before anything is written
                 kept = None
         if kept is not None:
             try:
@@ -94,31 +115,42 @@ class Database:
             except pymysql.err.Error as exc:
                 if not is_connection_lost(exc):
                     raise self._unavailable(exc) from exc
-                self.close()
                 if not idempotent:
                     raise self._unavailable(exc, "the connection was lost while writing") from exc
-        fresh = self._open()
         try:
-            return self._call(fresh, work)
+            return self._call(self._open(), work)
         except pymysql.err.Error as exc:
-            if is_connection_lost(exc):
-                self.close()
             raise self._unavailable(exc) from exc
 
     def close(self) -> None:
-        """Close and forget this thread's connection, if any."""
-        session: Session | None = self._local.__dict__.pop("session", None)
-        if session is not None and session.conn.open:
-            with contextlib.suppress(pymysql.err.Error):  # already broken: nothing to close cleanly
-                session.conn.close()
+        """Close every kept connection."""
+        while self._idle:
+            _close(self._idle.pop())
 
     def _call(self, session: Session, work: Callable[[Session, Cursor], T]) -> T:
-        """Give ``work`` a cursor on ``session``."""
-        with session.conn.cursor() as cursor:
-            return work(session, cursor)
+        """Give ``work`` a cursor on ``session``; keep the connection if it is still in step.
+
+        A statement the server refused leaves the connection usable; anything else (a lost
+        connection, an exception or a timeout in the middle of reading an answer) may leave
+        it out of step with the server, so it is closed.
+        """
+        try:
+            with session.conn.cursor() as cursor:
+                result = work(session, cursor)
+        except pymysql.err.Error as exc:
+            if is_connection_lost(exc):
+                _close(session)
+            else:
+                self._idle.append(session)
+            raise
+        except BaseException:
+            _close(session)
+            raise
+        self._idle.append(session)
+        return result
 
     def _open(self) -> Session:
-        """Connect, keep the connection for this thread, and return it."""
+        """Connect and return the new connection."""
         s = self.settings
         try:
             conn = pymysql.connect(
@@ -141,9 +173,7 @@ class Database:
         peer_host, peer_port = sock.getpeername()[:2] if sock else (s.host, s.port)
         # MariaDB prefixes its handshake version with "5.5.5-" for the sake of old clients.
         version = conn.get_server_info().removeprefix("5.5.5-")
-        session = Session(conn=conn, peer=f"{peer_host}:{peer_port}", version=version)
-        self._local.session = session
-        return session
+        return Session(conn=conn, peer=f"{peer_host}:{peer_port}", version=version)
 
     def _unavailable(self, exc: BaseException, context: str = "") -> DatabaseUnavailable:
         """Describe a driver error in one line, with the password scrubbed just in case."""
@@ -153,6 +183,13 @@ class Database:
         if context:
             reason = f"{context} ({reason}); the message may or may not be stored"
         return DatabaseUnavailable(mask(reason, self.settings.password))
+
+
+def _close(session: Session) -> None:
+    """Close a connection that is not to be used again."""
+    if session.conn.open:
+        with contextlib.suppress(pymysql.err.Error):  # already broken: nothing to close cleanly
+            session.conn.close()
 
 
 def mask(text: str, secret: str) -> str:
