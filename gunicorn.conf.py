@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import weakref
 from typing import Any
 
 import gevent
@@ -62,7 +63,30 @@ REQUEST_SECONDS = _env_int("GUNICORN_REQUEST_SECONDS", 15)
 
 
 class BoundedGeventWorker(GeventWorker):
-    """gunicorn's gevent worker, with a deadline on each request and a fair turn for each connection."""
+    """gunicorn's gevent worker: a deadline on each request, a fair turn for each connection, and a
+    prompt stop that closes connections waiting for a request instead of waiting for them."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Each connection's greenlet -> its wait for the next request (gunicorn's keepalive timer).
+        self._waits: weakref.WeakKeyDictionary[Any, gevent.Timeout] = weakref.WeakKeyDictionary()
+
+    def timeout_ctx(self) -> gevent.Timeout:
+        """The keepalive deadline on reading a request's headers, remembered for a prompt stop."""
+        wait = gevent.Timeout(self.cfg.keepalive, False)
+        self._waits[gevent.getcurrent()] = wait
+        return wait
+
+    def handle_exit(self, sig: int, frame: Any) -> None:
+        """On SIGTERM, end every wait for a next request now; requests under way still finish.
+
+        Otherwise a stopping worker lingers until its idle keep-alive connections time out
+        (``keepalive``), and `docker stop` (and with it a new container's start) waits as long.
+        """
+        super().handle_exit(sig, frame)
+        for greenlet, wait in list(self._waits.items()):
+            if wait.pending:  # the same as the wait running out: the connection closes quietly
+                greenlet.kill(exception=wait, block=False)
 
     def handle_request(self, listener_name: str, req: Any, sock: Any, addr: Any) -> bool:
         """Serve one request within REQUEST_SECONDS, then let the other connections go first."""
