@@ -60,3 +60,39 @@ def test_settings_fit_docker(monkeypatch: pytest.MonkeyPatch) -> None:
     assert conf["keepalive"] < conf["REQUEST_SECONDS"] < conf["timeout"]
     assert conf["graceful_timeout"] < 10  # Docker's stop timeout
     assert conf["accesslog"] == "-"
+
+
+def test_access_line_is_gunicorns_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import timedelta
+    from types import SimpleNamespace
+
+    from gunicorn.config import Config
+    from gunicorn.glogging import Logger
+
+    monkeypatch.setenv("MYSQL_USER", "root")
+    monkeypatch.setenv("MYSQL_PASSWORD", "qwerty")
+    access_logger = runpy.run_path(str(CONF))["AccessLogger"]
+    cfg = Config()
+    environ = {
+        "REMOTE_ADDR": "172.18.0.1",
+        "REQUEST_METHOD": "GET",
+        "RAW_URI": "/?lang=ko",
+        "PATH_INFO": "/",
+        "QUERY_STRING": "lang=ko",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "HTTP_REFERER": 'http://localhost:8080/"x"',
+        "HTTP_USER_AGENT": "wrk",
+        "HTTP_AUTHORIZATION": "Basic dXNlcjpwdw==",
+        "HTTP_HOST": "localhost:8080",
+    }
+    resp = SimpleNamespace(status="200 OK", sent=9918, headers=[("Content-Type", "text/html")])
+    req = SimpleNamespace(headers=[("HOST", "localhost:8080"), ("USER-AGENT", "wrk")])
+
+    def line(logger: Logger) -> str:
+        monkeypatch.setattr(logger, "now", lambda: "[03/Dec/2026:04:54:09 +0000]")
+        atoms = logger.atoms(resp, req, environ, timedelta(microseconds=1500))
+        return str(cfg.access_log_format % logger.atoms_wrapper_class(atoms))
+
+    ours = line(access_logger(cfg))
+    assert ours == line(Logger(cfg))
+    assert ours.startswith('172.18.0.1 - user [03/Dec/2026:04:54:09 +0000] "GET /?lang=ko HTTP/1.1" 200 9918')
