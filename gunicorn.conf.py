@@ -64,6 +64,41 @@ keepalive = 5
 REQUEST_SECONDS = _env_int("GUNICORN_REQUEST_SECONDS", 15)
 
 
+class HeadersWithBody:
+    """A client socket that sends an answer's headers together with the first bytes of its body.
+
+    gunicorn sends the headers, then the body, in two writes: two system calls and two packets
+    for an answer that fits in one, which on loopback cost more than the page's own HTML. Only
+    that first write is held; anything else done with the socket sends it first. After an
+    error it is dropped, so that gunicorn's error answer goes out alone.
+    """
+
+    def __init__(self, sock: Any) -> None:
+        self._sock = sock
+        self._held: bytes | None = None
+        self._started = False
+
+    def sendall(self, data: bytes) -> None:
+        """Hold the answer's first write; send it with the second."""
+        if not self._started:
+            self._started, self._held = True, data
+        elif self._held is not None:
+            data, self._held = self._held + data, None
+            self._sock.sendall(data)
+        else:
+            self._sock.sendall(data)
+
+    def flush(self) -> None:
+        """Send what is held, if anything."""
+        if self._held is not None:
+            data, self._held = self._held, None
+            self._sock.sendall(data)
+
+    def __getattr__(self, name: str) -> Any:
+        self.flush()
+        return getattr(self._sock, name)
+
+
 class BoundedGeventWorker(GeventWorker):
     """gunicorn's gevent worker: a deadline on each request, a fair turn for each connection, and a
     prompt stop that closes connections waiting for a request instead of waiting for them."""
@@ -93,9 +128,15 @@ class BoundedGeventWorker(GeventWorker):
     def handle_request(self, listener_name: str, req: Any, sock: Any, addr: Any) -> bool:
         """Serve one request within REQUEST_SECONDS, then let the other connections go first."""
         deadline = gevent.Timeout(REQUEST_SECONDS)
+        corked = HeadersWithBody(sock)
         try:
             with deadline:
-                keep_alive: bool = super().handle_request(listener_name, req, sock, addr)
+                try:
+                    keep_alive: bool = super().handle_request(listener_name, req, corked, addr)
+                except StopIteration:  # answered, and the connection is to be closed
+                    corked.flush()
+                    raise
+                corked.flush()
         except gevent.Timeout as expired:
             if expired is not deadline:
                 raise
