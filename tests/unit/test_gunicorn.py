@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import http.client
 import os
 import runpy
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 from gunicorn.workers.ggevent import GeventWorker
+
+from stack.waiting import wait_for
+from tests.support import free_port
 
 pytestmark = pytest.mark.unit
 
@@ -96,3 +102,81 @@ def test_access_line_is_gunicorns_own(monkeypatch: pytest.MonkeyPatch) -> None:
     ours = line(access_logger(cfg))
     assert ours == line(Logger(cfg))
     assert ours.startswith('172.18.0.1 - user [03/Dec/2026:04:54:09 +0000] "GET /?lang=ko HTTP/1.1" 200 9918')
+
+
+class _RecordingSocket:
+    """Records what is sent, in order, one entry per system call."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, bytes]] = []
+
+    def sendall(self, data: bytes) -> None:
+        self.calls.append(("sendall", data))
+
+    def sendfile(self, data: bytes) -> None:
+        self.calls.append(("sendfile", data))
+
+
+def _headers_with_body(monkeypatch: pytest.MonkeyPatch) -> type:
+    monkeypatch.setenv("MYSQL_USER", "root")
+    monkeypatch.setenv("MYSQL_PASSWORD", "qwerty")
+    return runpy.run_path(str(CONF))["HeadersWithBody"]  # type: ignore[no-any-return]
+
+
+def test_headers_go_out_with_the_body_in_one_write(monkeypatch: pytest.MonkeyPatch) -> None:
+    sock = _RecordingSocket()
+    corked = _headers_with_body(monkeypatch)(sock)
+    corked.sendall(b"HTTP/1.1 200 OK\r\n\r\n")
+    assert sock.calls == []
+    corked.sendall(b"<html>")
+    corked.sendall(b"</html>")
+    corked.flush()
+    assert sock.calls == [("sendall", b"HTTP/1.1 200 OK\r\n\r\n<html>"), ("sendall", b"</html>")]
+
+
+def test_held_headers_go_first_whatever_else_the_socket_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    sock = _RecordingSocket()
+    corked = _headers_with_body(monkeypatch)(sock)
+    corked.sendall(b"headers")
+    corked.sendfile(b"file")  # gunicorn sends static files with sendfile, after the headers
+    assert sock.calls == [("sendall", b"headers"), ("sendfile", b"file")]
+    lone = _RecordingSocket()
+    answer = _headers_with_body(monkeypatch)(lone)
+    answer.sendall(b"HTTP/1.1 204 No Content\r\n\r\n")  # no body: flushed at the end of the request
+    answer.flush()
+    assert lone.calls == [("sendall", b"HTTP/1.1 204 No Content\r\n\r\n")]
+
+
+def test_stop_does_not_wait_for_idle_keep_alive_connections() -> None:
+    port = free_port()
+    env = _clean_env(MYSQL_USER="root", MYSQL_PASSWORD="qwerty", GUNICORN_WORKERS="1")
+    env["GUNICORN_BIND"] = f"127.0.0.1:{port}"
+    server = subprocess.Popen(GUNICORN, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    idle = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        wait_for(lambda: _answers(port), timeout=30, what="gunicorn to answer /healthz")
+        idle.request("GET", "/healthz")  # a keep-alive connection, then left idle
+        assert idle.getresponse().read() == b'{"status":"ok"}\n'
+        stopped = time.monotonic()
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+        # keepalive is 5 s: waiting out the idle connection would take longer than this
+        assert time.monotonic() - stopped < 4
+    finally:
+        idle.close()
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+        assert server.stderr is not None
+        server.stderr.close()
+
+
+def _answers(port: int) -> bool:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+    try:
+        connection.request("GET", "/healthz")
+        return connection.getresponse().status == 200
+    except OSError:
+        return False
+    finally:
+        connection.close()
