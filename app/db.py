@@ -92,10 +92,15 @@ class Database:
 
     @contextlib.contextmanager
     def _slot(self) -> Iterator[None]:
-        """Wait for one of the pool's places, as long as a query may take at most."""
+        """Wait for one of the pool's places, at most as long as one query may take.
+
+        A busy moment then queues rather than fails (a request waits here only while others
+        use the database), and a database that hangs still ends in a 503, not an endless queue.
+        """
+        s = self.settings
         # Try without waiting first: a wait with a timeout costs a timer, and a place is usually free.
-        free = self._slots.acquire(blocking=False) or self._slots.acquire(timeout=self.settings.read_timeout)
-        if not free:
+        wait = s.connect_timeout + s.read_timeout + s.write_timeout
+        if not (self._slots.acquire(blocking=False) or self._slots.acquire(timeout=wait)):
             raise DatabaseUnavailable("the database is busy: no connection came free in time")
         try:
             yield
