@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TypeVar
@@ -15,6 +14,7 @@ from flask import Flask, current_app
 from pymysql.cursors import Cursor
 
 from .config import DBSettings
+from .slots import FairSlots
 
 T = TypeVar("T")
 # A child of Flask's "app" logger, so its lines reach gunicorn's error log (docker logs).
@@ -59,13 +59,13 @@ class Database:
     A pool rather than one connection per thread: under the gevent worker every client
     connection is a greenlet of its own, and one database connection each would let a crowd
     of clients open more than the server accepts. At most ``size`` run at once per process;
-    the others queue here, in order, rather than inside the database.
+    the others queue here, in order (app/slots.py), rather than inside the database.
     """
 
     def __init__(self, settings: DBSettings, size: int = POOL_SIZE) -> None:
         self.settings = settings
         self._idle: list[Session] = []  # list.append and list.pop are atomic: no lock needed
-        self._slots = threading.BoundedSemaphore(size)
+        self._slots = FairSlots(size)
         self._reachable = True  # the last outcome, only to log changes once, not every request
 
     def run(self, work: Callable[[Session, Cursor], T], *, idempotent: bool = True) -> T:
@@ -98,9 +98,7 @@ class Database:
         use the database), and a database that hangs still ends in a 503, not an endless queue.
         """
         s = self.settings
-        # Try without waiting first: a wait with a timeout costs a timer, and a place is usually free.
-        wait = s.connect_timeout + s.read_timeout + s.write_timeout
-        if not (self._slots.acquire(blocking=False) or self._slots.acquire(timeout=wait)):
+        if not self._slots.acquire(timeout=s.connect_timeout + s.read_timeout + s.write_timeout):
             raise DatabaseUnavailable("the database is busy: no connection came free in time")
         try:
             yield
