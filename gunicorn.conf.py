@@ -110,7 +110,8 @@ class BoundedGeventWorker(GeventWorker):
 
     def timeout_ctx(self) -> gevent.Timeout:
         """The keepalive deadline on reading a request's headers, remembered for a prompt stop."""
-        wait = gevent.Timeout(self.cfg.keepalive, False)
+        # Once stopping, a connection gets no new wait: what it already sent is still served.
+        wait = gevent.Timeout(self.cfg.keepalive if self.alive else 0, False)
         self._waits[gevent.getcurrent()] = wait
         return wait
 
