@@ -59,8 +59,8 @@ timeout = _env_int("GUNICORN_TIMEOUT", 30)
 keepalive = 5
 # Then the body must arrive and the answer go out within this many seconds, else the
 # connection is closed unanswered: a body trickled byte by byte, or an answer the client
-# never reads. It sits above the slowest the database may take (connect 2 s, read 3 s, write
-# 3 s, one reconnection) so that a request never loses its 503 to it.
+# never reads. It sits above the slowest one database call may take (connect 2 s, read 3 s,
+# write 3 s, one reconnection), so a request that meets a failing database gets its 503.
 REQUEST_SECONDS = _env_int("GUNICORN_REQUEST_SECONDS", 15)
 
 
