@@ -4,6 +4,13 @@ from __future__ import annotations
 
 import os
 import sys
+import weakref
+from types import SimpleNamespace
+from typing import Any
+
+import gevent
+from gunicorn.glogging import Logger
+from gunicorn.workers.ggevent import GeventWorker
 
 from app.config import ConfigError, load_settings
 
@@ -35,15 +42,150 @@ def _usable_cpus() -> int:
 
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:80")
-# gthread: a request mostly waits on a MySQL round trip, and threads wait cheaply; each
-# thread keeps its own DB connection, so connections = workers x threads.
-worker_class = "gthread"
+# gevent: the app is published without a proxy in front, so gunicorn meets every client
+# itself, slow ones included. A threaded worker ties a thread to each connection while its
+# request is read, and a few clients that send slowly tie up all of them; under gevent a
+# connection waiting for bytes is a parked greenlet, and PyMySQL's sockets, patched by the
+# worker at start, wait the same way. Database work is capped per process (app/db.py's pool).
 workers = _env_int("GUNICORN_WORKERS", _usable_cpus())
-threads = _env_int("GUNICORN_THREADS", 4)
+worker_connections = _env_int("GUNICORN_WORKER_CONNECTIONS", 1000)  # open connections per worker
 # Docker sends SIGKILL 10 s after SIGTERM: finish in-flight requests well before that.
 graceful_timeout = _env_int("GUNICORN_GRACEFUL_TIMEOUT", 8)
 timeout = _env_int("GUNICORN_TIMEOUT", 30)
+# A connection must deliver a request's line and headers within this many seconds of being
+# opened (or of its previous answer), else it is closed: idle keep-alive connections, and
+# clients that send nothing or their headers byte by byte, all end here (gunicorn's gevent
+# worker reads each request's headers under this deadline).
 keepalive = 5
+# Then the body must arrive and the answer go out within this many seconds, else the
+# connection is closed unanswered: a body trickled byte by byte, or an answer the client
+# never reads. It sits above the slowest one database call may take (connect 2 s, read 3 s,
+# write 3 s, one reconnection), so a request that meets a failing database gets its 503.
+REQUEST_SECONDS = _env_int("GUNICORN_REQUEST_SECONDS", 15)
+
+
+class HeadersWithBody:
+    """A client socket that sends an answer's headers together with the first bytes of its body.
+
+    gunicorn sends the headers, then the body, in two writes: two system calls and two packets
+    for an answer that fits in one, which on loopback cost more than the page's own HTML. Only
+    that first write is held; anything else done with the socket sends it first. After an
+    error it is dropped, so that gunicorn's error answer goes out alone.
+    """
+
+    def __init__(self, sock: Any) -> None:
+        self._sock = sock
+        self._held: bytes | None = None
+        self._started = False
+
+    def sendall(self, data: bytes) -> None:
+        """Hold the answer's first write; send it with the second."""
+        if not self._started:
+            self._started, self._held = True, data
+        elif self._held is not None:
+            data, self._held = self._held + data, None
+            self._sock.sendall(data)
+        else:
+            self._sock.sendall(data)
+
+    def flush(self) -> None:
+        """Send what is held, if anything."""
+        if self._held is not None:
+            data, self._held = self._held, None
+            self._sock.sendall(data)
+
+    def __getattr__(self, name: str) -> Any:
+        self.flush()
+        return getattr(self._sock, name)
+
+
+class BoundedGeventWorker(GeventWorker):
+    """gunicorn's gevent worker: a deadline on each request, a fair turn for each connection, and a
+    prompt stop that closes connections waiting for a request instead of waiting for them."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Each connection's greenlet -> its wait for the next request (gunicorn's keepalive timer).
+        self._waits: weakref.WeakKeyDictionary[Any, gevent.Timeout] = weakref.WeakKeyDictionary()
+
+    def timeout_ctx(self) -> gevent.Timeout:
+        """The keepalive deadline on reading a request's headers, remembered for a prompt stop."""
+        # Once stopping, a connection gets no new wait: what it already sent is still served.
+        wait = gevent.Timeout(self.cfg.keepalive if self.alive else 0, False)
+        self._waits[gevent.getcurrent()] = wait
+        return wait
+
+    def handle_exit(self, sig: int, frame: Any) -> None:
+        """On SIGTERM, end every wait for a next request now; requests under way still finish.
+
+        Otherwise a stopping worker lingers until its idle keep-alive connections time out
+        (``keepalive``), and `docker stop` (and with it a new container's start) waits as long.
+        """
+        super().handle_exit(sig, frame)
+        for greenlet, wait in list(self._waits.items()):
+            if wait.pending:  # the same as the wait running out: the connection closes quietly
+                greenlet.kill(exception=wait, block=False)
+
+    def handle_request(self, listener_name: str, req: Any, sock: Any, addr: Any) -> bool:
+        """Serve one request within REQUEST_SECONDS, then let the other connections go first."""
+        deadline = gevent.Timeout(REQUEST_SECONDS)
+        corked = HeadersWithBody(sock)
+        try:
+            with deadline:
+                try:
+                    keep_alive: bool = super().handle_request(listener_name, req, corked, addr)
+                except StopIteration:  # answered, and the connection is to be closed
+                    corked.flush()
+                    raise
+                corked.flush()
+        except gevent.Timeout as expired:
+            if expired is not deadline:
+                raise
+            self.log.info(
+                "closed the connection from %s: request not done within %d s", addr[0], REQUEST_SECONDS
+            )
+            raise StopIteration from None  # gunicorn's way to close a connection quietly
+        # A greenlet only yields when it would block, and a keep-alive client on loopback has
+        # its next request in the socket before the answer to its last one is logged: without
+        # this turn, one busy connection keeps the others waiting for up to a second.
+        gevent.sleep(0)
+        return keep_alive
+
+
+worker_class = BoundedGeventWorker
+# The environ values the default access-log format shows (gunicorn's Logger.atoms reads these).
+_LOGGED_ENVIRON = (
+    "REMOTE_ADDR",
+    "REQUEST_METHOD",
+    "RAW_URI",
+    "PATH_INFO",
+    "QUERY_STRING",
+    "SERVER_PROTOCOL",
+    "HTTP_REFERER",
+    "HTTP_USER_AGENT",
+    "HTTP_AUTHORIZATION",
+)
+
+
+class AccessLogger(Logger):
+    """gunicorn's logger, without the per-request work its default access line never shows.
+
+    For every request gunicorn turns each request header, response header and environ value
+    into a format atom and escapes them all, about 60 strings, though the default format names
+    none of them. Unless the format does (``%({name}i)s`` and the like), only the values the
+    line shows are handed over; the line itself is gunicorn's, byte for byte.
+    """
+
+    def atoms(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> dict[str, Any]:
+        """The atoms the access-log format can use."""
+        if "{" in self.cfg.access_log_format:
+            return super().atoms(resp, req, environ, request_time)
+        shown = {name: environ[name] for name in _LOGGED_ENVIRON if name in environ}
+        bare = SimpleNamespace(status=resp.status, sent=resp.sent, headers=())
+        return super().atoms(bare, (), shown, request_time)
+
+
+logger_class = AccessLogger
 accesslog = "-"  # the access log is what `docker logs` shows, as Apache's was in the lesson
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")

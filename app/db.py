@@ -1,12 +1,11 @@
-"""One persistent MySQL connection per worker thread, re-established when it is lost."""
+"""A small pool of persistent MySQL connections per worker process, each re-established when lost."""
 
 from __future__ import annotations
 
 import contextlib
 import logging
 import re
-import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -15,6 +14,7 @@ from flask import Flask, current_app
 from pymysql.cursors import Cursor
 
 from .config import DBSettings
+from .slots import FairSlots
 
 T = TypeVar("T")
 # A child of Flask's "app" logger, so its lines reach gunicorn's error log (docker logs).
@@ -28,6 +28,9 @@ _CONNECTION_LOST = frozenset({1053, 1927, 2006, 2013, 2055, 4031})
 # not allowed, and the login refused (password, auth plugin or protocol, the database named).
 _CANNOT_CONNECT = frozenset({2003, 2005, 1040, 1203, 1129, 1130, 1044, 1045, 1049, 1251, 1698, 2059})
 # Every statement runs in UTC with strict checks, so nothing is silently truncated or shifted.
+# Connections per worker process: as many as gunicorn's threads would use at once (4), which
+# keeps the DB's own thread count, and its scheduling, small whatever the number of clients.
+POOL_SIZE = 4
 _SESSION_SETUP = "SET time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION'"
 
 
@@ -63,15 +66,22 @@ def error_code(exc: BaseException) -> int:
 
 
 class Database:
-    """Hands each thread its own connection; nothing is opened until a request needs it."""
+    """Lends each request a kept connection from a small pool; nothing is opened until a request needs it.
 
-    def __init__(self, settings: DBSettings) -> None:
+    A pool rather than one connection per thread: under the gevent worker every client
+    connection is a greenlet of its own, and one database connection each would let a crowd
+    of clients open more than the server accepts. At most ``size`` run at once per process;
+    the others queue here, in order (app/slots.py), rather than inside the database.
+    """
+
+    def __init__(self, settings: DBSettings, size: int = POOL_SIZE) -> None:
         self.settings = settings
-        self._local = threading.local()
+        self._idle: list[Session] = []  # list.append and list.pop are atomic: no lock needed
+        self._slots = FairSlots(size)
         self._reachable = True  # the last outcome, only to log changes once, not every request
 
     def run(self, work: Callable[[Session, Cursor], T], *, idempotent: bool = True) -> T:
-        """Run ``work`` on this thread's connection, reconnecting once if the kept one was lost.
+        """Run ``work`` on a kept connection, reconnecting once if the kept one was lost.
 
         Raises DatabaseUnavailable (with a reason safe to show) when the database cannot be
         reached or the connection is lost, and DatabaseFailed (logged here with its detail) for
@@ -82,7 +92,8 @@ class Database:
         lost while idle is replaced before anything is written.
         """
         try:
-            result = self._attempt(work, idempotent)
+            with self._slot():
+                result = self._attempt(work, idempotent)
         except DatabaseUnavailable as exc:
             if self._reachable:
                 self._reachable = False
@@ -96,14 +107,29 @@ class Database:
             log.warning("database %s reachable again", self.settings.address)
         return result
 
+    @contextlib.contextmanager
+    def _slot(self) -> Iterator[None]:
+        """Wait for one of the pool's places, at most as long as one query may take.
+
+        A busy moment then queues rather than fails (a request waits here only while others
+        use the database), and a database that hangs still ends in a 503, not an endless queue.
+        """
+        s = self.settings
+        if not self._slots.acquire(timeout=s.connect_timeout + s.read_timeout + s.write_timeout):
+            raise DatabaseUnavailable("the database is busy: no connection came free in time")
+        try:
+            yield
+        finally:
+            self._slots.release()
+
     def _attempt(self, work: Callable[[Session, Cursor], T], idempotent: bool) -> T:
         """Do what run() promises, without the logging."""
-        kept: Session | None = getattr(self._local, "session", None)
+        kept = self._idle.pop() if self._idle else None
         if kept is not None and not idempotent:
             try:
                 kept.conn.ping(reconnect=False)
             except pymysql.err.Error:
-                self.close()  # lost while idle: replace it before anything is written
+                _close(kept)  # lost while idle: replace it before anything is written
                 kept = None
         if kept is not None:
             try:
@@ -111,31 +137,42 @@ class Database:
             except pymysql.err.Error as exc:
                 if not is_connection_lost(exc):
                     raise self._classify(exc) from exc
-                self.close()
                 if not idempotent:
                     raise self._unavailable(exc, "the connection was lost while writing") from exc
-        fresh = self._open()
         try:
-            return self._call(fresh, work)
+            return self._call(self._open(), work)
         except pymysql.err.Error as exc:
-            if is_connection_lost(exc):
-                self.close()
             raise self._classify(exc) from exc
 
     def close(self) -> None:
-        """Close and forget this thread's connection, if any."""
-        session: Session | None = self._local.__dict__.pop("session", None)
-        if session is not None and session.conn.open:
-            with contextlib.suppress(pymysql.err.Error):  # already broken: nothing to close cleanly
-                session.conn.close()
+        """Close every kept connection."""
+        while self._idle:
+            _close(self._idle.pop())
 
     def _call(self, session: Session, work: Callable[[Session, Cursor], T]) -> T:
-        """Give ``work`` a cursor on ``session``."""
-        with session.conn.cursor() as cursor:
-            return work(session, cursor)
+        """Give ``work`` a cursor on ``session``; keep the connection if it is still in step.
+
+        A statement the server refused leaves the connection usable; anything else (a lost
+        connection, an exception or a timeout in the middle of reading an answer) may leave
+        it out of step with the server, so it is closed.
+        """
+        try:
+            with session.conn.cursor() as cursor:
+                result = work(session, cursor)
+        except pymysql.err.Error as exc:
+            if is_connection_lost(exc):
+                _close(session)
+            else:
+                self._idle.append(session)
+            raise
+        except BaseException:
+            _close(session)
+            raise
+        self._idle.append(session)
+        return result
 
     def _open(self) -> Session:
-        """Connect, keep the connection for this thread, and return it."""
+        """Connect and return the new connection."""
         s = self.settings
         try:
             conn = pymysql.connect(
@@ -158,9 +195,7 @@ class Database:
         peer_host, peer_port = sock.getpeername()[:2] if sock else (s.host, s.port)
         # MariaDB prefixes its handshake version with "5.5.5-" for the sake of old clients.
         version = conn.get_server_info().removeprefix("5.5.5-")
-        session = Session(conn=conn, peer=f"{peer_host}:{peer_port}", version=version)
-        self._local.session = session
-        return session
+        return Session(conn=conn, peer=f"{peer_host}:{peer_port}", version=version)
 
     def _classify(self, exc: BaseException) -> DatabaseUnavailable | DatabaseFailed:
         """Turn a driver error into an outage (503) or a failed statement (500)."""
@@ -181,6 +216,13 @@ class Database:
         message = (exc.args[1] if len(exc.args) > 1 else str(exc)) or "the connection is closed"
         reason = f"MySQL error {code}: {message}" if code else str(message)
         return mask(reason, self.settings.password)
+
+
+def _close(session: Session) -> None:
+    """Close a connection that is not to be used again."""
+    if session.conn.open:
+        with contextlib.suppress(pymysql.err.Error):  # already broken: nothing to close cleanly
+            session.conn.close()
 
 
 def mask(text: str, secret: str) -> str:

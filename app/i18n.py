@@ -110,6 +110,8 @@ def choose_language(request: Request) -> str:
     explicit = request.args.get("lang", "")
     if explicit in LANGUAGES:
         return explicit
+    if "HTTP_ACCEPT_LANGUAGE" not in request.environ:
+        return DEFAULT_LANGUAGE  # no header to parse (scripts, probes, load tools): skip the parser
     return request.accept_languages.best_match(LANGUAGES, default=DEFAULT_LANGUAGE)
 
 

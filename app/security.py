@@ -38,6 +38,7 @@ _HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
     "Cross-Origin-Resource-Policy": "same-origin",
 }
+_HEADERS_BY_KEY = tuple((name.lower(), name, value) for name, value in _HEADERS.items())
 
 
 def csrf_token() -> str:
@@ -80,10 +81,13 @@ def _is_own(url: str, req: Request) -> bool:
 
 def _secure_response(response: Response) -> Response:
     """Add the security headers, keep dynamic answers out of caches, and set a new token cookie."""
-    for name, value in _HEADERS.items():
-        response.headers.setdefault(name, value)
-    if request.endpoint != "static":
-        response.headers.setdefault("Cache-Control", "no-store")
+    # One pass over the headers already set: werkzeug's own lookups raise (and build) an
+    # exception for every header that is missing, which is most of them, on every request.
+    present = {name.lower() for name, _ in response.headers}
+    missing = [(name, value) for key, name, value in _HEADERS_BY_KEY if key not in present]
+    if request.endpoint != "static" and "cache-control" not in present:
+        missing.append(("Cache-Control", "no-store"))
+    response.headers.extend(missing)
     if "csrf_new" in g:
         response.set_cookie(
             CSRF_COOKIE, g.csrf_new, httponly=True, samesite="Strict", secure=request.is_secure, path="/"

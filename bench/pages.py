@@ -12,12 +12,14 @@ import logging
 import statistics
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from docker.models.containers import Container
 
 from . import wrk
 from .containers import cpu_seconds, db_status
+from .slowclients import SlowClients
 
 log = logging.getLogger("bench")
 
@@ -94,41 +96,70 @@ def measure(
 
 
 def compare(
-    app: Target, php: Target, db: Container, *, pairs: int, seconds: int, connections: int, warmup: int
+    app: Target,
+    php: Target,
+    ceiling: Target,
+    db: Container,
+    *,
+    pairs: int,
+    seconds: int,
+    connections: int,
+    warmup: int,
 ) -> dict[str, Any]:
-    """Interleave app and PHP runs; return every run and the medians of the per-pair ratios."""
+    """Interleave app and PHP runs, each pair followed by the app's /healthz (``ceiling``).
+
+    Returns every run and the medians of the per-pair ratios. /healthz does nothing but answer,
+    so its throughput is the server's own ceiling, measured under the same noise as the page.
+    """
     log.info("page A/B: warm-up (%d s each, not counted), then %d pairs of %d s", warmup, pairs, seconds)
-    for target in (app, php):
+    for target in (app, php, ceiling):
         # Apache forks its children and the app opens its DB connections on first use.
         wrk.run(target.url, connections=connections, seconds=warmup)
-    runs: list[tuple[Run, Run]] = []
+    runs: list[tuple[Run, Run, Run]] = []
     for _ in range(pairs):
         a = measure(app, db, seconds=seconds, connections=connections)
         b = measure(php, db, seconds=seconds, connections=connections)
-        runs.append((a, b))
-    rps_ratios = [a.wrk.rps / b.wrk.rps for a, b in runs]
-    p99_ratios = [a.wrk.p99_ms / b.wrk.p99_ms for a, b in runs]
+        c = measure(ceiling, db, seconds=seconds, connections=connections)
+        runs.append((a, b, c))
+    rps_ratios = [a.wrk.rps / b.wrk.rps for a, b, _ in runs]
+    p99_ratios = [a.wrk.p99_ms / b.wrk.p99_ms for a, b, _ in runs]
+    cpu_ratios = [(a.cpu_us + a.db_cpu_us) / (b.cpu_us + b.db_cpu_us) for a, b, _ in runs]
+    ceiling_ratios = [a.wrk.rps / c.wrk.rps for a, _, c in runs]
     return {
         "connections": connections,
         "seconds": seconds,
-        "pairs": [{"app": a.to_json(), "php": b.to_json()} for a, b in runs],
+        "pairs": [{"app": a.to_json(), "php": b.to_json(), "healthz": c.to_json()} for a, b, c in runs],
         "median": {
-            "app_rps": statistics.median(a.wrk.rps for a, _ in runs),
-            "php_rps": statistics.median(b.wrk.rps for _, b in runs),
-            "app_p99_ms": statistics.median(a.wrk.p99_ms for a, _ in runs),
-            "php_p99_ms": statistics.median(b.wrk.p99_ms for _, b in runs),
-            "app_cpu_us_per_request": statistics.median(a.cpu_us for a, _ in runs),
-            "php_cpu_us_per_request": statistics.median(b.cpu_us for _, b in runs),
-            "app_db_cpu_us_per_request": statistics.median(a.db_cpu_us for a, _ in runs),
-            "php_db_cpu_us_per_request": statistics.median(b.db_cpu_us for _, b in runs),
+            "app_rps": statistics.median(a.wrk.rps for a, _, _ in runs),
+            "php_rps": statistics.median(b.wrk.rps for _, b, _ in runs),
+            "healthz_rps": statistics.median(c.wrk.rps for _, _, c in runs),
+            "app_p99_ms": statistics.median(a.wrk.p99_ms for a, _, _ in runs),
+            "php_p99_ms": statistics.median(b.wrk.p99_ms for _, b, _ in runs),
+            "app_cpu_us_per_request": statistics.median(a.cpu_us for a, _, _ in runs),
+            "php_cpu_us_per_request": statistics.median(b.cpu_us for _, b, _ in runs),
+            "healthz_cpu_us_per_request": statistics.median(c.cpu_us for _, _, c in runs),
+            "app_db_cpu_us_per_request": statistics.median(a.db_cpu_us for a, _, _ in runs),
+            "php_db_cpu_us_per_request": statistics.median(b.db_cpu_us for _, b, _ in runs),
             "rps_ratio": statistics.median(rps_ratios),
             "p99_ratio": statistics.median(p99_ratios),
+            "cpu_ratio": statistics.median(cpu_ratios),
+            "ceiling_ratio": statistics.median(ceiling_ratios),
         },
         "reached_db_every_request": {
-            "app": all(a.reached_db for a, _ in runs),
-            "php": all(b.reached_db for _, b in runs),
+            "app": all(a.reached_db for a, _, _ in runs),
+            "php": all(b.reached_db for _, b, _ in runs),
         },
     }
+
+
+def under_slow_clients(target: Target, db: Container, *, slow: int, seconds: int, connections: int) -> Run:
+    """Load ``target`` while ``slow`` slow connections (bench/slowclients.py) are held open."""
+    port = urlsplit(target.url).port or 80
+    log.info("page under %d slow connections: %d s", slow, seconds)
+    with SlowClients(port, slow) as held:
+        run = measure(target, db, seconds=seconds, connections=connections)
+    log.info("  slow connections: %s", held.report.summary())
+    return run
 
 
 def seed(base_url: str, count: int = SEED_MESSAGES) -> None:

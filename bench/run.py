@@ -37,6 +37,7 @@ log = logging.getLogger("bench")
 RESULTS = REPO / "bench" / "results" / "latest.json"
 DOCUMENTS = (REPO / "docs" / "benchmarks.md", REPO / "README.md")
 POST_BODY = '{"text": "wrk was here"}'
+SLOW_CLIENTS = 256  # held open while the page is loaded once more (bench/slowclients.py)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -120,12 +121,14 @@ def measure_all(args: argparse.Namespace, command: str) -> dict[str, Any]:
         pages.seed(project.url)
         app = Target("app", f"{project.url}/", app_container, "Questions")
         php = Target("php", php_url, php_container, "Connections")
+        ceiling = Target("healthz", f"{project.url}/healthz", app_container, "Questions")
         named = {"app": app_container, "php": php_container, "db": db}
         idle = footprint.memory_now(named.values())
         with MemorySampler(named.values()) as sampler:
             home = pages.compare(
                 app,
                 php,
+                ceiling,
                 db,
                 pairs=args.pairs,
                 seconds=args.duration,
@@ -142,7 +145,10 @@ def measure_all(args: argparse.Namespace, command: str) -> dict[str, Any]:
                 ).to_json()
                 for key, body in (("list", None), ("post", POST_BODY))
             }
-        results["pages"] = {"home": home, **others}
+            slow = pages.under_slow_clients(
+                app, db, slow=SLOW_CLIENTS, seconds=args.duration, connections=args.connections
+            ).to_json()
+        results["pages"] = {"home": home, **others, "slow": {**slow, "slow_connections": SLOW_CLIENTS}}
         results["footprint"] = {
             "images": footprint.image_sizes(
                 client,

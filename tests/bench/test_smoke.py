@@ -55,8 +55,9 @@ def test_quick_run_prints_the_table_and_writes_json(tmp_path: Path) -> None:
         assert f"| {row['what']} |" in done.stdout
 
     home = results["pages"]["home"]["median"]
-    assert all(home[key] > 0 for key in ("app_rps", "php_rps", "app_p99_ms", "php_p99_ms", "rps_ratio"))
-    for key in ("list", "post"):
+    figures = ("app_rps", "php_rps", "healthz_rps", "app_p99_ms", "php_p99_ms", "rps_ratio", "ceiling_ratio")
+    assert all(home[key] > 0 for key in (*figures, "cpu_ratio"))
+    for key in ("list", "post", "slow"):
         assert results["pages"][key]["requests"] > 0
     for kind in ("cold", "warm"):
         started = _numbers(results["start"][kind])

@@ -26,7 +26,7 @@ def requirement_names(path: Path) -> set[str]:
         if line.startswith("-r "):
             names |= requirement_names(path.parent / line[3:].strip())
         elif line:
-            names.add(line.split("==", 1)[0].lower().replace("_", "-"))
+            names.add(re.split(r"[\[=<>~!; ]", line, maxsplit=1)[0].lower().replace("_", "-"))  # no extras
     return names
 
 

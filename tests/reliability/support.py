@@ -185,7 +185,7 @@ class Client:
 class Exchange:
     """One request and what came of it; ``status`` 0 means no HTTP answer at all."""
 
-    kind: str  # write, list, read or page
+    kind: str  # write, list, read, page or health
     started: float  # time.monotonic()
     elapsed: float
     status: int
@@ -297,6 +297,8 @@ class Traffic:
                     done = exchange(client, kind, "/api/messages?limit=20")
                 elif kind == "read":
                     done = exchange(client, kind, f"/api/messages/{last_id}")
+                elif kind == "health":
+                    done = exchange(client, kind, "/healthz")
                 else:
                     done = exchange(client, kind, "/")
                 self._log.append(done)

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import http.client
 import os
 import runpy
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
+from gunicorn.workers.ggevent import GeventWorker
 
+from stack.ports import free_port
 from stack.spec import APP_PORT
+from stack.waiting import wait_for
 
 pytestmark = pytest.mark.unit
 
@@ -54,9 +60,124 @@ def test_settings_fit_docker(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MYSQL_PASSWORD", "qwerty")
     monkeypatch.delenv("GUNICORN_BIND", raising=False)
     monkeypatch.setenv("GUNICORN_WORKERS", "3")
-    monkeypatch.setenv("GUNICORN_THREADS", "5")
     conf = runpy.run_path(str(CONF))
     assert conf["bind"] == f"0.0.0.0:{APP_PORT}"
-    assert (conf["workers"], conf["threads"], conf["worker_class"]) == (3, 5, "gthread")
+    assert conf["workers"] == 3
+    assert issubclass(conf["worker_class"], GeventWorker)  # slow clients park greenlets, not threads
+    assert conf["keepalive"] < conf["REQUEST_SECONDS"] < conf["timeout"]
     assert conf["graceful_timeout"] < 10  # Docker's stop timeout
     assert conf["accesslog"] == "-"
+
+
+def test_access_line_is_gunicorns_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import timedelta
+    from types import SimpleNamespace
+
+    from gunicorn.config import Config
+    from gunicorn.glogging import Logger
+
+    monkeypatch.setenv("MYSQL_USER", "root")
+    monkeypatch.setenv("MYSQL_PASSWORD", "qwerty")
+    access_logger = runpy.run_path(str(CONF))["AccessLogger"]
+    cfg = Config()
+    environ = {
+        "REMOTE_ADDR": "172.18.0.1",
+        "REQUEST_METHOD": "GET",
+        "RAW_URI": "/?lang=ko",
+        "PATH_INFO": "/",
+        "QUERY_STRING": "lang=ko",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "HTTP_REFERER": 'http://localhost:8080/"x"',
+        "HTTP_USER_AGENT": "wrk",
+        "HTTP_AUTHORIZATION": "Basic dXNlcjpwdw==",
+        "HTTP_HOST": "localhost:8080",
+    }
+    resp = SimpleNamespace(status="200 OK", sent=9918, headers=[("Content-Type", "text/html")])
+    req = SimpleNamespace(headers=[("HOST", "localhost:8080"), ("USER-AGENT", "wrk")])
+
+    def line(logger: Logger) -> str:
+        monkeypatch.setattr(logger, "now", lambda: "[03/Dec/2026:04:54:09 +0000]")
+        atoms = logger.atoms(resp, req, environ, timedelta(microseconds=1500))
+        return str(cfg.access_log_format % logger.atoms_wrapper_class(atoms))
+
+    ours = line(access_logger(cfg))
+    assert ours == line(Logger(cfg))
+    assert ours.startswith('172.18.0.1 - user [03/Dec/2026:04:54:09 +0000] "GET /?lang=ko HTTP/1.1" 200 9918')
+
+
+class _RecordingSocket:
+    """Records what is sent, in order, one entry per system call."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, bytes]] = []
+
+    def sendall(self, data: bytes) -> None:
+        self.calls.append(("sendall", data))
+
+    def sendfile(self, data: bytes) -> None:
+        self.calls.append(("sendfile", data))
+
+
+def _headers_with_body(monkeypatch: pytest.MonkeyPatch) -> type:
+    monkeypatch.setenv("MYSQL_USER", "root")
+    monkeypatch.setenv("MYSQL_PASSWORD", "qwerty")
+    return runpy.run_path(str(CONF))["HeadersWithBody"]  # type: ignore[no-any-return]
+
+
+def test_headers_go_out_with_the_body_in_one_write(monkeypatch: pytest.MonkeyPatch) -> None:
+    sock = _RecordingSocket()
+    corked = _headers_with_body(monkeypatch)(sock)
+    corked.sendall(b"HTTP/1.1 200 OK\r\n\r\n")
+    assert sock.calls == []
+    corked.sendall(b"<html>")
+    corked.sendall(b"</html>")
+    corked.flush()
+    assert sock.calls == [("sendall", b"HTTP/1.1 200 OK\r\n\r\n<html>"), ("sendall", b"</html>")]
+
+
+def test_held_headers_go_first_whatever_else_the_socket_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    sock = _RecordingSocket()
+    corked = _headers_with_body(monkeypatch)(sock)
+    corked.sendall(b"headers")
+    corked.sendfile(b"file")  # gunicorn sends static files with sendfile, after the headers
+    assert sock.calls == [("sendall", b"headers"), ("sendfile", b"file")]
+    lone = _RecordingSocket()
+    answer = _headers_with_body(monkeypatch)(lone)
+    answer.sendall(b"HTTP/1.1 204 No Content\r\n\r\n")  # no body: flushed at the end of the request
+    answer.flush()
+    assert lone.calls == [("sendall", b"HTTP/1.1 204 No Content\r\n\r\n")]
+
+
+def test_stop_does_not_wait_for_idle_keep_alive_connections() -> None:
+    port = free_port()
+    env = _clean_env(MYSQL_USER="root", MYSQL_PASSWORD="qwerty", GUNICORN_WORKERS="1")
+    env["GUNICORN_BIND"] = f"127.0.0.1:{port}"
+    server = subprocess.Popen(GUNICORN, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    idle = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        wait_for(lambda: _answers(port), timeout=30, what="gunicorn to answer /healthz")
+        idle.request("GET", "/healthz")  # a keep-alive connection, then left idle
+        assert idle.getresponse().read() == b'{"status":"ok"}\n'
+        stopped = time.monotonic()
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+        # keepalive is 5 s: waiting out the idle connection would take longer than this
+        assert time.monotonic() - stopped < 4
+    finally:
+        idle.close()
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+        assert server.stderr is not None
+        server.stderr.close()
+
+
+def _answers(port: int) -> bool:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+    try:
+        connection.request("GET", "/healthz")
+        return connection.getresponse().status == 200
+    except OSError:
+        return False
+    finally:
+        connection.close()
