@@ -13,10 +13,7 @@ from typing import Any
 
 from flask import Flask
 
-from . import bodies, db, errors, health, hosts, messages, numbers, openapi, pages, security
 from .config import ConfigError, load_allowed_hosts, load_settings
-from .pagecache import PageCache
-from .schema import DEFAULT_SCHEMA_FILE, SchemaGuard
 
 __all__ = ["ConfigError", "create_app"]
 
@@ -30,6 +27,14 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     :param test_config: overrides for tests; ``ENVIRON`` replaces os.environ as the source of
         the MYSQL_* and APL_ALLOWED_HOSTS settings, ``SCHEMA_FILE`` points at another schema.
     """
+    # Imported here, as Flask's tutorial does, not at the top: gunicorn's master imports this
+    # package (gunicorn.conf.py reads app.config), and workers forked from it would inherit what
+    # it imported. Imported by each worker instead, a reload (SIGHUP, `orchestrate.py watch`)
+    # serves the code now on disk.
+    from . import bodies, db, errors, health, hosts, messages, numbers, openapi, pages, security
+    from .pagecache import PageCache
+    from .schema import DEFAULT_SCHEMA_FILE, SchemaGuard
+
     app = Flask(__name__)
     app.config.from_mapping(MAX_CONTENT_LENGTH=MAX_CONTENT_LENGTH, SCHEMA_FILE=DEFAULT_SCHEMA_FILE)
     if test_config is not None:
