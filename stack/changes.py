@@ -20,6 +20,8 @@ from .spec import BuildSpec
 APP_DIR = "app/"
 DB_DIR = "db/"
 APP_REQUIREMENTS = "app/requirements.txt"
+# What the image installs besides the app's code (and the Dockerfile): a change rebuilds it.
+IMAGE_INPUTS = (APP_REQUIREMENTS, "gunicorn.conf.py", ".dockerignore")
 # Loaded by gunicorn's master (gunicorn.conf.py imports app.config, and with it the package's
 # __init__): a reload forks new workers from that master, so these keep their old code until
 # the container is replaced. Every other module is imported by the workers (app/__init__.py).
