@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -28,3 +30,43 @@ def run_orchestrate(
         timeout=timeout,
         check=False,
     )
+
+
+class Background:
+    """``orchestrate.py`` running as its own process (`watch`), its stderr lines collected as they come."""
+
+    def __init__(self, *args: str, root: Path = REPO_ROOT, env: Mapping[str, str] | None = None) -> None:
+        self.lines: list[str] = []
+        self.process = subprocess.Popen(
+            orchestrate_command(*args, root=root),
+            env={**os.environ, **(env or {})},
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stderr is not None
+        for line in self.process.stderr:
+            self.lines.append(line.rstrip("\n"))
+
+    def said(self, text: str, after: int = 0) -> str | None:
+        """The first line from index ``after`` on that contains ``text``, if one has come."""
+        return next((line for line in self.lines[after:] if text in line), None)
+
+    def interrupt(self, timeout: float = 60) -> int:
+        """Press Ctrl-C (SIGINT) and wait for the exit; return the exit code."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+        try:
+            code = self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            code = self.process.wait()
+        self._reader.join(timeout=5)
+        if self.process.stderr is not None and not self._reader.is_alive():
+            self.process.stderr.close()
+        return code

@@ -83,10 +83,6 @@ class LoadChecker:
             details="\n".join(f"  {line}" for line in lines[-ERROR_LINES:]),
         )
 
-    def start(self, container: Container) -> None:
-        """Start the checker in ``container`` now, so the first check finds its libraries loaded."""
-        self._connect(container)
-
     def close(self) -> None:
         """End the checker (its input closes, so it exits)."""
         if self._connection is not None:

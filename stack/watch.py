@@ -7,6 +7,7 @@ is explained, not run. One progress line per event; Ctrl-C stops watching, the s
 
 from __future__ import annotations
 
+import contextlib
 import math
 import sys
 import time
@@ -55,7 +56,9 @@ class Watcher:
         """Act on every change until interrupted (Ctrl-C), which leaves the stack running."""
         app = self._running_app()
         if app is not None:
-            self.checker.start(app)  # its libraries load now, not at the first change
+            # The checker's libraries load now, not at the first change; and the code in use loads.
+            with contextlib.suppress(StackError):
+                self.checker.check(app)
         self.progress.echo(f"watching {self.build.context} (Ctrl-C stops watching; the stack keeps running)")
         try:
             while True:
