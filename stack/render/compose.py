@@ -92,7 +92,11 @@ def _service(service: ServiceSpec, base: Path | None, env_file: Path | None) -> 
         body["develop"] = _develop(build, base)
     body |= {"image": service.image, "container_name": service.container_name, "restart": service.restart}
     if service.user:
-        body["user"] = service.user
+        # The UID alone: `docker compose watch` copies files as the container's user, which the
+        # engine looks up by name and cannot find for "10001:10001" (docker/compose#12467). The
+        # process then gets the group the image's /etc/passwd gives that UID (apl) instead of GID
+        # 10001; it owns no file of the image either way.
+        body["user"] = service.user.partition(":")[0]
     if service.sysctls:
         body["sysctls"] = dict(service.sysctls)
     if service.depends_on:

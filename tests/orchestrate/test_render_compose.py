@@ -107,3 +107,8 @@ def test_develop_watch_syncs_the_code_and_rebuilds_what_the_image_installs(
     rebuilt = {rule["path"] for rule in rules[1:] if rule["action"] == "rebuild"}
     assert rebuilt == {"./Dockerfile", "./app/requirements.txt", "./gunicorn.conf.py", "./.dockerignore"}
     assert "develop" not in compose["services"]["db"]
+
+
+def test_the_app_user_is_given_by_uid_alone_for_compose_watch(make_spec: MakeSpec, tmp_path: Path) -> None:
+    _, compose = rendered(make_spec, tmp_path)
+    assert compose["services"]["app"]["user"] == "10001"
