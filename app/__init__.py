@@ -6,6 +6,7 @@ app/config.py), read once here.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -17,6 +18,7 @@ from .config import ConfigError, load_allowed_hosts, load_settings
 
 __all__ = ["ConfigError", "create_app"]
 
+LOADED = "apl: app loaded"
 # Far above a 280-character message, far below anything that could tie up a worker.
 MAX_CONTENT_LENGTH = 16 * 1024
 
@@ -59,4 +61,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     numbers.init_app(app)
     for blueprint in (pages.bp, messages.bp, health.bp, openapi.bp):
         app.register_blueprint(blueprint)
+    # Under gunicorn this is a worker's sign that it can serve: `orchestrate.py watch` waits for it
+    # before it stops the workers that run the previous code (stack/sync.py).
+    logging.getLogger("gunicorn.error").info("%s (pid %d)", LOADED, os.getpid())
     return app

@@ -7,7 +7,7 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from .settings import REPO_ROOT
@@ -33,24 +33,24 @@ def run_orchestrate(
 
 
 class Background:
-    """``orchestrate.py`` running as its own process (`watch`), its stderr lines collected as they come."""
+    """A command that runs until interrupted (`watch`), its output lines collected as they come."""
 
-    def __init__(self, *args: str, root: Path = REPO_ROOT, env: Mapping[str, str] | None = None) -> None:
+    def __init__(self, command: Sequence[str], env: Mapping[str, str] | None = None) -> None:
         self.lines: list[str] = []
         self.process = subprocess.Popen(
-            orchestrate_command(*args, root=root),
+            list(command),
             env={**os.environ, **(env or {})},
             stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
             text=True,
         )
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
 
     def _read(self) -> None:
-        assert self.process.stderr is not None
-        for line in self.process.stderr:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
             self.lines.append(line.rstrip("\n"))
 
     def said(self, text: str, after: int = 0) -> str | None:
@@ -67,6 +67,6 @@ class Background:
             self.process.kill()
             code = self.process.wait()
         self._reader.join(timeout=5)
-        if self.process.stderr is not None and not self._reader.is_alive():
-            self.process.stderr.close()
+        if self.process.stdout is not None and not self._reader.is_alive():
+            self.process.stdout.close()
         return code

@@ -1,8 +1,8 @@
-"""Changed app files into the running app container, checked, then a graceful reload of gunicorn.
+"""Changed app files into the running app container, checked, then new gunicorn workers for them.
 
-gunicorn reloads on SIGHUP: its master keeps the listening socket, starts new workers (which
-import the app anew from disk) and lets the old ones finish their requests, so no request
-fails. New code is checked first (``load_check``): files that do not load are taken back out.
+gunicorn's master keeps the listening socket; new workers (which import the app anew from disk)
+start before the old ones stop, and the old ones finish their requests, so no request fails.
+New code is checked first (``load_check``): files that do not load are taken back out.
 """
 
 from __future__ import annotations
@@ -16,7 +16,11 @@ from pathlib import Path
 from docker.models.containers import Container
 
 from .errors import StackError
+from .waiting import wait_for
 
+# The line app/__init__.py logs once a worker has built the app. Written out, not imported: the
+# host must not load the app (and Flask) to run a command; a unit test checks the two agree.
+LOADED = "apl: app loaded"
 # The image's WORKDIR (the Dockerfile), where `COPY app/ ./app/` put the code.
 WORKDIR = "/srv/apl"
 
@@ -43,9 +47,46 @@ def put_files(container: Container, files: Mapping[str, bytes | None], modes: Ma
             )
 
 
-def reload(container: Container) -> None:
-    """Ask gunicorn (PID 1) for new workers with the code now on disk; the old ones finish their requests."""
-    container.kill(signal="SIGHUP")
+def reload(container: Container, deadline: float) -> None:
+    """New gunicorn workers with the code now on disk, then the old ones stop: no request waits or fails.
+
+    gunicorn's own SIGHUP stops the old workers at once, while the new ones are still importing
+    the app, so for that long (a second and more on a busy machine) nobody accepts connections.
+    Instead, each SIGTTIN to the master (PID 1) adds a worker, forked from it, which imports the
+    app from disk; once every new one has said it loaded the app (app/__init__.py), each SIGTTOU
+    stops the oldest worker, which finishes its requests first. Signals are sent one at a time,
+    each seen to take effect: two of one kind sent at once can arrive as one.
+    """
+    old = worker_pids(container)
+    since = time.time()
+    for added in range(1, len(old) + 1):
+        container.kill(signal="SIGTTIN")
+        wait_for(lambda n=added: len(worker_pids(container)) >= len(old) + n, timeout=deadline, interval=0.02)
+    try:
+        wait_for(lambda: _loaded_since(container, since) >= len(old), timeout=deadline, interval=0.02)
+    finally:
+        for stopped in range(1, len(old) + 1):
+            container.kill(signal="SIGTTOU")
+            wait_for(
+                lambda n=stopped: len(old & worker_pids(container)) <= len(old) - n,
+                timeout=deadline,
+                interval=0.02,
+            )
+
+
+def worker_pids(container: Container) -> set[str]:
+    """The (host) process ids of gunicorn's workers in ``container``: the master's children."""
+    listing = container.top()
+    titles = listing["Titles"]
+    pid, ppid, command = titles.index("PID"), titles.index("PPID"), len(titles) - 1  # CMD or COMMAND
+    gunicorn = [row for row in listing["Processes"] or [] if "gunicorn" in row[command]]
+    pids = {row[pid] for row in gunicorn}
+    masters = {row[pid] for row in gunicorn if row[ppid] not in pids}
+    return {row[pid] for row in gunicorn if row[ppid] in masters}
+
+
+def _loaded_since(container: Container, since: float) -> int:
+    return container.logs(since=since).decode(errors="replace").count(LOADED)
 
 
 def synced_files(container: Container) -> list[str]:

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 
-from docker.errors import APIError, DockerException
+from docker.errors import DockerException
 from docker.models.containers import Container
 
 from . import changes, readiness, sync
@@ -24,11 +24,12 @@ from .load_check import LoadChecker
 from .runner import Runner
 from .waiting import WaitTimeout, wait_for
 
-POLL_INTERVAL = 0.1  # seconds between scans of the build context
+POLL_INTERVAL = 0.05  # seconds between scans of the build context (a scan costs a few ms)
 # An editor or `git checkout` writes several files in a burst: act once the scans agree again.
 SETTLE_INTERVAL = 0.03
 SETTLE_DEADLINE = 2.0
 RELOAD_DEADLINE = 30.0  # seconds for the reloaded app to answer again
+NOT_RUNNING = "the app container is not running"
 REPLACE_NOTE = "requests fail for about half a second while the new container takes over the port"
 DB_NOTE = (
     "the DB runs its init scripts only when its data volume is new, so the running database is "
@@ -51,6 +52,7 @@ class Watcher:
         self.stamps = changes.scan(build)
         self.good = self._current_app_files()  # the code the app serves, to put back if a change fails
         self.checker = LoadChecker(runner.client)
+        self._app: Container | None = None
 
     def watch(self) -> None:
         """Act on every change until interrupted (Ctrl-C), which leaves the stack running."""
@@ -93,12 +95,15 @@ class Watcher:
                 self.progress.echo(f"   {DB_NOTE}")
             app = self._running_app()
             if found.rebuild or (found.app and app is None):
-                why = _label(found.rebuild) if found.rebuild else "the app container is not running"
-                self.progress.echo(f"{why}: rebuilding the image and replacing the app, as `up` does")
-                self.progress.echo(f"   ({REPLACE_NOTE})")
-                self._replace()
+                self._replace(_label(found.rebuild) if found.rebuild else NOT_RUNNING)
             elif found.app and app is not None:
-                self._sync(app, found)
+                try:
+                    self._sync(app, found)
+                except DockerException:
+                    self._app = None  # replaced or stopped behind our back? Look again.
+                    if self._running_app() is not None:
+                        raise
+                    self._replace(NOT_RUNNING)
         except (StackError, DockerException) as error:
             # Said even with -q: the app keeps its last good code, and the user must know why.
             print(f"error: {_first_lines(error)}", file=sys.stderr)
@@ -113,11 +118,12 @@ class Watcher:
             sync.put_files(app, wanted, modes)
             try:
                 self.checker.check(app)
-            except StackError:
+            except (StackError, DockerException):
                 self.progress.update("Change", label, "Failed")
-                sync.put_files(app, {path: self.good.get(path) for path in wanted}, modes)
+                with contextlib.suppress(DockerException):
+                    sync.put_files(app, {path: self.good.get(path) for path in wanted}, modes)
                 raise
-            sync.reload(app)
+            sync.reload(app, RELOAD_DEADLINE)
             self._wait_until_serving(app)
         self.good.update({path: body for path, body in wanted.items() if body is not None})
         for path in (p for p, body in wanted.items() if body is None):
@@ -148,17 +154,20 @@ class Watcher:
                 details=readiness.tail(app),
             ) from None
 
-    def _replace(self) -> None:
+    def _replace(self, why: str) -> None:
+        self.progress.echo(f"{why}: rebuilding the image and replacing the app, as `up` does")
+        self.progress.echo(f"   ({REPLACE_NOTE})")
+        self._app = None
         with self.locked():
             self.runner.up(build=True, timeout=self.timeout)
         self.good = self._current_app_files()
 
     def _running_app(self) -> Container | None:
-        app = self.runner.resources.container("app", self.runner.spec.app.container_name)
-        try:
-            return app if app is not None and app.status == "running" else None
-        except APIError:
-            return None
+        """The running app container; looked up once, not on every change (an engine call costs time)."""
+        if self._app is None:
+            found = self.runner.resources.container("app", self.runner.spec.app.container_name)
+            self._app = found if found is not None and found.status == "running" else None
+        return self._app
 
     def _current_app_files(self) -> dict[str, bytes | None]:
         synced = changes.classify(self.stamps).sync

@@ -59,6 +59,7 @@ def test_quick_run_prints_the_table_and_writes_json(tmp_path: Path) -> None:
     for kind in ("cold", "warm"):
         assert all(value > 0 for value in _numbers(results["start"][kind]))
     assert results["edit"]["median"]["new_code_s"] > 0
+    assert all(results["watch"]["median"][side]["new_code_s"] > 0 for side in ("orchestrate", "compose"))
     assert all(value > 0 for value in _numbers(results["footprint"]["memory_mib"]))
     assert all(results["footprint"]["images"][name]["image_mb"] > 0 for name in ("app", "php"))
 

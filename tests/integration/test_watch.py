@@ -18,8 +18,8 @@ import docker
 import pytest
 import requests
 
-from bench.edit import EDITED_FILE, ORIGINAL_LINE, Prober
-from stack.invoke import Background
+from bench.edit import EDITED_FILE, Prober, with_marker
+from stack.invoke import Background, orchestrate_command
 from stack.ports import free_port
 from stack.resources import ProjectResources
 from stack.waiting import wait_for
@@ -51,11 +51,16 @@ class Watched:
         assert done.returncode == 0, done.stderr
         return done.stdout
 
+    def edit_and_wait(self, marker: str) -> None:
+        """Make /healthz answer ``marker``, and wait until `watch` has reported the reload."""
+        seen = len(self.watch.lines)
+        self.edit(marker)
+        wait_for(lambda: self.watch.said("Reloaded", after=seen), timeout=NEW_CODE_DEADLINE)
+        assert requests.get(f"{self.url}/healthz", timeout=5).json().get("edit") == marker
+
     def edit(self, marker: str) -> float:
         """Make /healthz answer ``marker``; return when the file was saved."""
-        source = self.root / EDITED_FILE
-        original = (REPO / EDITED_FILE).read_text()
-        source.write_text(original.replace(ORIGINAL_LINE, f'return jsonify(status="ok", edit="{marker}")', 1))
+        (self.root / EDITED_FILE).write_text(with_marker((REPO / EDITED_FILE).read_text(), marker))
         return time.monotonic()
 
 
@@ -68,7 +73,7 @@ def watched(
     shutil.copytree(REPO, copy, ignore=skip)
     project, port = f"{SESSION_PROJECT}-watch", free_port()
     remove_project(docker_client, project, copy)
-    watch = Background("--project", project, "--port", str(port), "watch", root=copy)
+    watch = Background(orchestrate_command("--project", project, "--port", str(port), "watch", root=copy))
     try:
         started = wait_for(lambda: watch.said("watching ") or watch.process.poll() is not None, timeout=600)
         assert started is not True and watch.said("watching "), "\n".join(watch.lines)
@@ -96,15 +101,13 @@ def test_an_app_edit_serves_at_once_with_no_failed_request(watched: Watched) -> 
 
 
 def test_status_says_the_app_runs_code_newer_than_its_image(watched: Watched) -> None:
-    watched.edit("for-status")
-    wait_for(lambda: requests.get(f"{watched.url}/healthz", timeout=2).json().get("edit") == "for-status", 30)
+    watched.edit_and_wait("for-status")
     status = watched.orchestrate("status")
     assert "+ 1 file newer than the image, synced by watch (`up` rebuilds)" in status
 
 
 def test_a_broken_edit_keeps_the_old_code_serving_and_says_why(watched: Watched, docker_client) -> None:
-    watched.edit("last-good")
-    wait_for(lambda: requests.get(f"{watched.url}/healthz", timeout=2).json().get("edit") == "last-good", 30)
+    watched.edit_and_wait("last-good")
     seen = len(watched.watch.lines)
     with Prober(f"{watched.url}/healthz") as prober:
         source = watched.root / EDITED_FILE

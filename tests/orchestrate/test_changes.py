@@ -55,3 +55,10 @@ def test_a_scan_follows_the_dockerignore(tmp_path: Path) -> None:
     os.utime(health, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))  # a coarse clock may not tick
     (tmp_path / "app" / "static" / "style.css").unlink()
     assert compare(before, scan(build)) == Changes(sync=("app/health.py",), removed=("app/static/style.css",))
+
+
+def test_the_workers_loaded_line_is_the_one_the_app_logs() -> None:
+    from app import LOADED as logged
+    from stack.sync import LOADED as awaited
+
+    assert awaited == logged
