@@ -30,7 +30,8 @@ SETTLE_INTERVAL = 0.03
 SETTLE_DEADLINE = 2.0
 RELOAD_DEADLINE = 30.0  # seconds for the reloaded app to answer again
 NOT_RUNNING = "the app container is not running"
-REPLACE_NOTE = "requests fail for about half a second while the new container takes over the port"
+REPLACE_NOTE = "requests fail for a moment, 0.4 s or more, while the new container takes over the port"
+INTERRUPTED = 130  # the exit code of a StackError that stands for Ctrl-C (stack/rollback.py)
 DB_NOTE = (
     "the DB runs its init scripts only when its data volume is new, so the running database is "
     "unchanged; apply the change with `python orchestrate.py exec db` (SQL), or start afresh with "
@@ -107,6 +108,8 @@ class Watcher:
         except (StackError, DockerException) as error:
             # Said even with -q: the app keeps its last good code, and the user must know why.
             print(f"error: {_first_lines(error)}", file=sys.stderr)
+            if isinstance(error, StackError) and error.exit_code == INTERRUPTED:
+                raise KeyboardInterrupt from None  # Ctrl-C during a rebuild: `up` undid it; stop watching
         self.progress.settle()
 
     def _sync(self, app: Container, found: Changes) -> None:
