@@ -147,10 +147,14 @@ def run(args: argparse.Namespace) -> int:
         return run_in_container(args, client, build_spec(settings))
     if args.command not in CHANGING_COMMANDS | {"watch"}:
         return carry_out(args, settings, Runner(client, build_spec(settings), progress))
-    path = lock.lock_path(lock.engine_id(client), settings.project)
+    if args.command in ("up", "watch"):
+        progress.echo(f"images: db {settings.images.db}, app built on {settings.images.python}")
+        # Pulled before the locks: the engine-side lock is a container of this image, and a pull
+        # (or a refused image name) needs no lock.
+        engine.ensure_image(client, settings.images.db, progress)
 
     def locked() -> AbstractContextManager[None]:
-        return lock.project_lock(path, settings.project, args.command, notice=_say)
+        return lock.project_locks(client, build_spec(settings), args.command, notice=_say)
 
     with locked():
         if args.command in ("up", "watch"):
@@ -162,7 +166,16 @@ def run(args: argparse.Namespace) -> int:
         else:
             return carry_out(args, settings, Runner(client, build_spec(settings), progress))
     if args.command == "watch":
-        Watcher(runner, locked, timeout=settings.wait_timeout).watch()
+        # A sync changes no resource: this host's lock (cheap, unlike the engine's, a container)
+        # keeps this host's `up` from replacing the app meanwhile. One from another host that
+        # does is met as the container gone, and the change is then rebuilt.
+        path = lock.lock_path(lock.engine_id(client), settings.project)
+        Watcher(
+            runner,
+            locked,
+            lambda: lock.project_lock(path, settings.project, args.command, notice=_say),
+            timeout=settings.wait_timeout,
+        ).watch()
     return 0
 
 
@@ -195,7 +208,6 @@ def carry_out(args: argparse.Namespace, settings: Settings, runner: Runner) -> i
     spec, progress = runner.spec, runner.progress
     service = SERVICES.get(vars(args).get("service") or "")
     if args.command in ("up", "watch"):
-        progress.echo(f"images: db {spec.db.image}, app built on {settings.images.python}")
         runner.up(build=not vars(args).get("no_build"), timeout=settings.wait_timeout)
         print(f"apl is up: {spec.url}")
     elif args.command == "down":

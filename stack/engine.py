@@ -27,6 +27,7 @@ STANDIN_FIX = (
     "and run with --images standin (or APL_IMAGES=standin)"
 )
 REGISTRY = re.compile(r"[A-Za-z0-9.-]+(:[0-9]{1,5})?")  # HOST[:PORT], as image names begin
+PUSHED_DIGEST = re.compile(r"digest: (sha256:[0-9a-f]{64})")
 PUSH_STATES = {"Pushing", "Pushed", "Layer already exists"}
 REGISTRY_DOWN = ("no such host", "dial tcp", "i/o timeout", "tls handshake", "connection refused", "lookup ")
 NO_IMAGE_FOR_PLATFORM = "no matching manifest"
@@ -92,11 +93,10 @@ def ensure_image(client: docker.DockerClient, name: str, progress: Progress) -> 
 
 def _pull(client: docker.DockerClient, name: str, platform: str | None = None) -> None:
     repository, tag = parse_repository_tag(name)
-    with loopback_registry_over_http(client, repository):
-        events = client.api.pull(repository, tag=tag or "latest", stream=True, decode=True, platform=platform)
-        for event in events:
-            if "error" in event:
-                raise APIError(event["error"])
+    events = client.api.pull(repository, tag=tag or "latest", stream=True, decode=True, platform=platform)
+    for event in events:
+        if "error" in event:
+            raise APIError(event["error"])
 
 
 def display_name(image: str) -> str:
@@ -114,7 +114,7 @@ def is_podman(client: docker.DockerClient) -> bool:
 
 @contextlib.contextmanager
 def loopback_registry_over_http(client: docker.DockerClient, repository: str) -> Iterator[None]:
-    """Let Podman reach a registry on this host's loopback over plain HTTP, as Docker does by itself.
+    """Let Podman push to a registry on this host's loopback over plain HTTP, as Docker does by itself.
 
     Docker treats 127.0.0.0/8 registries as insecure without configuration; Podman must be told
     per request (tlsVerify=false), for which docker-py has no argument, so the query parameter rides
@@ -293,7 +293,9 @@ def _push_layers(client: docker.DockerClient, repository: str, tag: str, progres
         if layer and state in PUSH_STATES and layers.get(layer) != state:
             layers[layer] = state
             progress.update("Layer", layer, state)
-        digest = (event.get("aux") or {}).get("Digest", digest)
+        # Docker reports the digest in "aux"; Podman only in its last status line ("TAG: digest: sha256:...").
+        pushed = PUSHED_DIGEST.search(str(state or ""))
+        digest = (event.get("aux") or {}).get("Digest") or (pushed[1] if pushed else digest)
     if not digest:
         raise APIError("the registry reported no digest")
     return digest

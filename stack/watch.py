@@ -42,10 +42,18 @@ DB_NOTE = (
 class Watcher:
     """Follows one stack's build context for as long as ``watch`` runs."""
 
-    def __init__(self, runner: Runner, locked: Callable[[], AbstractContextManager[object]], timeout: float):
+    def __init__(
+        self,
+        runner: Runner,
+        locked: Callable[[], AbstractContextManager[object]],
+        sync_locked: Callable[[], AbstractContextManager[object]],
+        timeout: float,
+    ):
         self.runner = runner
         self.progress = runner.progress
-        self.locked = locked  # the project's lock, taken for each change to the stack
+        # The project's locks, taken for each change, not while waiting: for a rebuild all of
+        # them, as `up` takes them; for a sync the one that keeps `up` away meanwhile.
+        self.locked, self.sync_locked = locked, sync_locked
         self.timeout = timeout
         build = runner.spec.app.build
         assert build is not None
@@ -117,7 +125,7 @@ class Watcher:
         label = _label(found.app)
         wanted = changes.read_files(self.build.context, found.app)
         modes = {path: sync.file_mode(self.build.context, path) for path, body in wanted.items() if body}
-        with self.locked():
+        with self.sync_locked():
             sync.put_files(app, wanted, modes)
             try:
                 self.checker.check(app)
