@@ -109,10 +109,14 @@ class Watcher:
                 try:
                     self._sync(app, found)
                 except DockerException:
-                    self._app = None  # replaced or stopped behind our back? Look again.
-                    if self._running_app() is not None:
+                    self._app = None  # replaced (an `up` elsewhere) or stopped behind our back? Look again.
+                    now = self._running_app()
+                    if now is None:
+                        self._replace(NOT_RUNNING)
+                    elif now.id != app.id:
+                        self._sync(now, found)
+                    else:
                         raise
-                    self._replace(NOT_RUNNING)
         except (StackError, DockerException) as error:
             # Said even with -q: the app keeps its last good code, and the user must know why.
             print(f"error: {_first_lines(error)}", file=sys.stderr)

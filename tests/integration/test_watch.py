@@ -106,6 +106,16 @@ def test_status_says_the_app_runs_code_newer_than_its_image(watched: Watched) ->
     assert "+ 1 file newer than the image, synced by watch (`up` rebuilds)" in status
 
 
+def test_the_next_up_rebuilds_and_watch_follows_the_new_container(watched: Watched, docker_client) -> None:
+    resources = ProjectResources(docker_client, watched.project)
+    before = resources.container("app")
+    watched.orchestrate("up")  # in another terminal, as it were, while watch waits
+    after = resources.container("app")
+    assert after.id != before.id and after.attrs["Image"] != before.attrs["Image"]
+    assert "newer than the image" not in watched.orchestrate("status")
+    watched.edit_and_wait("after-up")  # synced into the new container
+
+
 def test_a_broken_edit_keeps_the_old_code_serving_and_says_why(watched: Watched, docker_client) -> None:
     watched.edit_and_wait("last-good")
     seen = len(watched.watch.lines)
