@@ -29,8 +29,8 @@ from .watch import Watcher
 # Commands that need the DB passwords; the others work without them (and with a broken credentials file).
 NEEDS_CREDENTIALS = {"up", "watch", "plan", "export"}
 # Commands that change a project's resources: one at a time per project and engine (stack/lock.py).
+# `watch` takes the locks for each change it makes, not while it waits, so `down` need not wait for it.
 CHANGING_COMMANDS = {"up", "down", "restart", "build"}
-# `watch` takes that lock for each change it makes, not while it waits, so `down` need not wait for it.
 SERVICES = {"db": "db", "mysql": "db", "app": "app"}
 
 
