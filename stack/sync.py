@@ -16,7 +16,7 @@ from pathlib import Path
 from docker.models.containers import Container
 
 from .errors import StackError
-from .waiting import wait_for
+from .waiting import WaitTimeout, wait_for
 
 # The line app/__init__.py logs once a worker has built the app. Written out, not imported: the
 # host must not load the app (and Flask) to run a command; a unit test checks the two agree.
@@ -58,14 +58,22 @@ def reload(container: Container, deadline: float) -> None:
     each seen to take effect: two of one kind sent at once can arrive as one.
     """
     old = worker_pids(container)
-    since = time.time()
-    for added in range(1, len(old) + 1):
-        container.kill(signal="SIGTTIN")
-        wait_for(lambda n=added: len(worker_pids(container)) >= len(old) + n, timeout=deadline, interval=0.02)
+    since, added = time.time(), 0
     try:
+        for _ in old:
+            container.kill(signal="SIGTTIN")
+            added += 1
+            wanted = len(old) + added
+            wait_for(lambda n=wanted: len(worker_pids(container)) >= n, timeout=deadline, interval=0.02)
         wait_for(lambda: _loaded_since(container, since) >= len(old), timeout=deadline, interval=0.02)
+    except WaitTimeout:
+        raise StackError(
+            f"gunicorn's new workers did not report the app loaded within {deadline:g}s",
+            "read `python orchestrate.py logs app`; `up` rebuilds the app from the files as they are",
+        ) from None
     finally:
-        for stopped in range(1, len(old) + 1):
+        # As many old workers go as new ones came, the oldest first, each finishing its requests.
+        for stopped in range(1, added + 1):
             container.kill(signal="SIGTTOU")
             wait_for(
                 lambda n=stopped: len(old & worker_pids(container)) <= len(old) - n,

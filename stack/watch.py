@@ -31,6 +31,7 @@ SETTLE_DEADLINE = 2.0
 RELOAD_DEADLINE = 30.0  # seconds for the reloaded app to answer again
 NOT_RUNNING = "the app container is not running"
 REPLACE_NOTE = "requests fail for a moment, 0.4 s or more, while the new container takes over the port"
+REPLACED = "the app is up again, replaced"
 INTERRUPTED = 130  # the exit code of a StackError that stands for Ctrl-C (stack/rollback.py)
 DB_NOTE = (
     "the DB runs its init scripts only when its data volume is new, so the running database is "
@@ -176,6 +177,7 @@ class Watcher:
         with self.locked():
             self.runner.up(build=True, timeout=self.timeout)
         self.good = self._current_app_files()
+        self.progress.echo(f"{REPLACED}: {self.runner.spec.url}")
 
     def _running_app(self) -> Container | None:
         """The running app container; looked up once, not on every change (an engine call costs time)."""

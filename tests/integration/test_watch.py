@@ -23,6 +23,7 @@ from stack.invoke import Background, orchestrate_command
 from stack.ports import free_port
 from stack.resources import ProjectResources
 from stack.waiting import wait_for
+from stack.watch import REPLACED
 
 from .support import REPO, SESSION_PROJECT, remove_project, run_orchestrate
 
@@ -50,6 +51,10 @@ class Watched:
         done = run_orchestrate("--project", self.project, "--port", str(self.port), *args, root=self.root)
         assert done.returncode == 0, done.stderr
         return done.stdout
+
+    def up_again(self, after: int) -> bool:
+        """Whether `watch` has replaced the app (and removed the old one) since line ``after``."""
+        return self.watch.said(REPLACED, after=after) is not None
 
     def edit_and_wait(self, marker: str) -> None:
         """Make /healthz answer ``marker``, and wait until `watch` has reported the reload."""
@@ -136,6 +141,23 @@ def test_a_broken_edit_keeps_the_old_code_serving_and_says_why(watched: Watched,
     assert {p.edit for p in prober.probes if p.at < fixed} == {"last-good"}
 
 
+def test_a_failed_build_keeps_the_app_serving_and_says_why(watched: Watched, docker_client) -> None:
+    app = ProjectResources(docker_client, watched.project).container("app")
+    dockerfile = watched.root / "Dockerfile"
+    original = dockerfile.read_text()
+    seen = len(watched.watch.lines)
+    with Prober(f"{watched.url}/healthz") as prober:
+        dockerfile.write_text(original + "\nRUN echo this step is broken && exit 3\n")
+        error = wait_for(lambda: watched.watch.said("error: ", after=seen), timeout=REBUILD_DEADLINE)
+    assert watched.watch.said("Dockerfile: rebuilding the image", after=seen)
+    assert "failed at Step" in error and "its command exited with code 3" in error
+    assert [p for p in prober.probes if p.failure] == []
+    assert ProjectResources(docker_client, watched.project).container("app").id == app.id
+    seen = len(watched.watch.lines)
+    dockerfile.write_text(original)  # fixed: this build succeeds, and replaces the app
+    wait_for(lambda: watched.up_again(after=seen), timeout=REBUILD_DEADLINE, interval=0.5)
+
+
 def test_a_requirements_change_rebuilds_and_replaces_the_app(watched: Watched, docker_client) -> None:
     resources = ProjectResources(docker_client, watched.project)
     before = resources.container("app").id
@@ -144,11 +166,10 @@ def test_a_requirements_change_rebuilds_and_replaces_the_app(watched: Watched, d
     requirements.write_text(requirements.read_text() + "# a change the image must install\n")
     said = wait_for(lambda: watched.watch.said("rebuilding the image", after=seen), timeout=NEW_CODE_DEADLINE)
     assert said.startswith("app/requirements.txt: rebuilding the image and replacing the app, as `up` does")
-    app_name = resources.container("app").name
 
     def replaced() -> bool:
         assert not watched.watch.said("error: ", after=seen), "\n".join(watched.watch.lines[seen:])
-        return any(app_name in line and "Healthy" in line for line in watched.watch.lines[seen:])
+        return watched.up_again(after=seen)
 
     wait_for(replaced, timeout=REBUILD_DEADLINE, interval=0.5)
     assert resources.container("app").id != before
