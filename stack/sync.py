@@ -47,7 +47,7 @@ def put_files(container: Container, files: Mapping[str, bytes | None], modes: Ma
             )
 
 
-def reload(container: Container, deadline: float) -> None:
+def reload(container: Container, deadline: float) -> float:
     """New gunicorn workers with the code now on disk, then the old ones stop: no request waits or fails.
 
     gunicorn's own SIGHUP stops the old workers at once, while the new ones are still importing
@@ -55,7 +55,8 @@ def reload(container: Container, deadline: float) -> None:
     Instead, each SIGTTIN to the master (PID 1) adds a worker, forked from it, which imports the
     app from disk; once every new one has said it loaded the app (app/__init__.py), each SIGTTOU
     stops the oldest worker, which finishes its requests first. Signals are sent one at a time,
-    each seen to take effect: two of one kind sent at once can arrive as one.
+    each seen to take effect: two of one kind sent at once can arrive as one. Returns when
+    (``time.monotonic()``) the new workers had all loaded the app: from then on they serve.
     """
     old = worker_pids(container)
     since, added = time.time(), 0
@@ -66,6 +67,7 @@ def reload(container: Container, deadline: float) -> None:
             wanted = len(old) + added
             wait_for(lambda n=wanted: len(worker_pids(container)) >= n, timeout=deadline, interval=0.02)
         wait_for(lambda: _loaded_since(container, since) >= len(old), timeout=deadline, interval=0.02)
+        loaded = time.monotonic()
     except WaitTimeout:
         raise StackError(
             f"gunicorn's new workers did not report the app loaded within {deadline:g}s",
@@ -80,6 +82,7 @@ def reload(container: Container, deadline: float) -> None:
                 timeout=deadline,
                 interval=0.02,
             )
+    return loaded
 
 
 def worker_pids(container: Container) -> set[str]:

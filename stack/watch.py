@@ -139,12 +139,13 @@ class Watcher:
                 with contextlib.suppress(DockerException):
                     sync.put_files(app, {path: self.good.get(path) for path in wanted}, modes)
                 raise
-            sync.reload(app, RELOAD_DEADLINE)
+            serving = sync.reload(app, RELOAD_DEADLINE)
             self._wait_until_serving(app)
         self.good.update({path: body for path, body in wanted.items() if body is not None})
         for path in (p for p, body in wanted.items() if body is None):
             self.good.pop(path, None)
-        self.progress.update("Change", label, f"Reloaded ({time.monotonic() - began:.2f} s)")
+        # The time until the new code served; stopping the old workers after that is not counted.
+        self.progress.update("Change", label, f"Reloaded ({serving - began:.2f} s)")
 
     def _wait_until_serving(self, app: Container) -> None:
         """Wait until the reloaded app answers; a master that gave up is an error with its last log lines."""
