@@ -6,6 +6,7 @@ app/config.py), read once here.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -13,13 +14,11 @@ from typing import Any
 
 from flask import Flask
 
-from . import bodies, db, errors, health, hosts, messages, numbers, openapi, pages, security
 from .config import ConfigError, load_allowed_hosts, load_settings
-from .pagecache import PageCache
-from .schema import DEFAULT_SCHEMA_FILE, SchemaGuard
 
 __all__ = ["ConfigError", "create_app"]
 
+LOADED = "apl: app loaded"
 # Far above a 280-character message, far below anything that could tie up a worker.
 MAX_CONTENT_LENGTH = 16 * 1024
 
@@ -30,6 +29,14 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     :param test_config: overrides for tests; ``ENVIRON`` replaces os.environ as the source of
         the MYSQL_* and APL_ALLOWED_HOSTS settings, ``SCHEMA_FILE`` points at another schema.
     """
+    # Imported here, as Flask's tutorial does, not at the top: gunicorn's master imports this
+    # package (gunicorn.conf.py reads app.config), and workers forked from it would inherit what
+    # it imported. Imported by each worker instead, a reload (SIGHUP, `orchestrate.py watch`)
+    # serves the code now on disk.
+    from . import bodies, db, errors, health, hosts, messages, numbers, openapi, pages, security
+    from .pagecache import PageCache
+    from .schema import DEFAULT_SCHEMA_FILE, SchemaGuard
+
     app = Flask(__name__)
     app.config.from_mapping(MAX_CONTENT_LENGTH=MAX_CONTENT_LENGTH, SCHEMA_FILE=DEFAULT_SCHEMA_FILE)
     if test_config is not None:
@@ -54,4 +61,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     numbers.init_app(app)
     for blueprint in (pages.bp, messages.bp, health.bp, openapi.bp):
         app.register_blueprint(blueprint)
+    # Under gunicorn this is a worker's sign that it can serve: `orchestrate.py watch` waits for it
+    # before it stops the workers that run the previous code (stack/sync.py).
+    logging.getLogger("gunicorn.error").info("%s (pid %d)", LOADED, os.getpid())
     return app

@@ -81,12 +81,10 @@ def measure(workspace: Workspace, root: Path, *, runs: int) -> dict[str, Any]:
     project.orchestrate("up")
     source = root / EDITED_FILE
     original = source.read_text()
-    if ORIGINAL_LINE not in original:
-        raise BenchError(f"{EDITED_FILE} no longer contains {ORIGINAL_LINE!r}: update bench/edit.py's edit")
     results = []
     for number in range(1, runs + 1):
         marker = f"bench-{number}-{secrets.token_hex(4)}"
-        source.write_text(original.replace(ORIGINAL_LINE, f'return jsonify(status="ok", edit="{marker}")', 1))
+        source.write_text(with_marker(original, marker))
         with Prober(f"{project.url}/healthz") as prober:
             began = time.monotonic()
             project.orchestrate("up")
@@ -94,7 +92,7 @@ def measure(workspace: Workspace, root: Path, *, runs: int) -> dict[str, Any]:
             serving = wait_for(
                 lambda marker=marker: prober.first_with(marker), timeout=NEW_CODE_TIMEOUT, interval=0.02
             )
-        results.append(_summary(prober.probes, began, returned, serving))
+        results.append(summary(prober.probes, began, returned, serving))
         log.info(
             "  edit %d: new code after %.2f s (`up` took %.2f s); %d of %d probes failed",
             number,
@@ -117,7 +115,15 @@ def measure(workspace: Workspace, root: Path, *, runs: int) -> dict[str, Any]:
     }
 
 
-def _summary(probes: list[Probe], began: float, returned: float, serving: float) -> dict[str, Any]:
+def with_marker(original: str, marker: str) -> str:
+    """The edited file's text, with /healthz also answering ``marker``."""
+    if ORIGINAL_LINE not in original:
+        raise BenchError(f"{EDITED_FILE} no longer contains {ORIGINAL_LINE!r}: update bench/edit.py's edit")
+    return original.replace(ORIGINAL_LINE, f'return jsonify(status="ok", edit="{marker}")', 1)
+
+
+def summary(probes: list[Probe], began: float, returned: float, serving: float) -> dict[str, Any]:
+    """The probes sent from ``began`` (the edit) to ``serving`` (the first new answer), and their failures."""
     during = [p for p in probes if began <= p.at <= serving]
     failed = [p for p in during if p.failure]
     kinds: dict[str, int] = {}

@@ -27,7 +27,7 @@ from stack.errors import StackError
 from stack.images import DEFAULT_IMAGE_SET, IMAGE_SETS, resolve_images
 from stack.spec import build_spec
 
-from . import edit, footprint, pages, report, start, tools, wrk
+from . import edit, footprint, pages, report, start, tools, watch, wrk
 from .containers import MemorySampler
 from .pages import Target
 from .stacks import REPO, BenchError, Workspace
@@ -50,6 +50,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--start-rounds", type=int, default=3, help="cold-start pairs (default 3)")
     p.add_argument("--warm-runs", type=int, default=2, help="warm-start pairs per round (default 2)")
     p.add_argument("--edit-runs", type=int, default=3, help="edit-and-up runs (default 3)")
+    p.add_argument("--watch-runs", type=int, default=3, help="edits under each watcher (default 3)")
     p.add_argument(
         "--images",
         choices=sorted(IMAGE_SETS),
@@ -67,6 +68,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.quick:
         args.pairs, args.duration, args.start_rounds, args.warm_runs, args.edit_runs = 1, 2, 1, 1, 1
+        args.watch_runs = 1
     logging.basicConfig(level=logging.INFO, format="bench: %(message)s", stream=sys.stderr)
     command = "python -m bench " + shlex.join(argv if argv is not None else sys.argv[1:])
     try:
@@ -166,6 +168,9 @@ def measure_all(args: argparse.Namespace, command: str) -> dict[str, Any]:
 
         results["start"] = start.measure(workspace, tree, rounds=args.start_rounds, warm_runs=args.warm_runs)
         results["edit"] = edit.measure(workspace, workspace.snapshot("edit"), runs=args.edit_runs)
+        results["watch"] = watch.measure(
+            workspace, workspace.snapshot("watch"), workspace.snapshot("compose-watch"), runs=args.watch_runs
+        )
     # What this run named its resources, so a check for leftovers looks at this run's only.
     names = {"prefix": workspace.prefix, "php_image": workspace.php_image}
     results["meta"] = {**meta, "finished": _now(), "load_after": _load(), "names": names}

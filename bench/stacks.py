@@ -86,9 +86,14 @@ class Project:
         return f"http://127.0.0.1:{self.port}"
 
     @property
-    def options(self) -> list[str]:
+    def selection(self) -> list[str]:
         """The orchestrate.py options that select this project."""
-        return ["--project", self.name, "--port", str(self.port), "--images", self.images, "-q"]
+        return ["--project", self.name, "--port", str(self.port), "--images", self.images]
+
+    @property
+    def options(self) -> list[str]:
+        """The options for commands run to the end: the project, and no progress lines."""
+        return [*self.selection, "-q"]
 
     def command(self, *args: str) -> list[str]:
         """The orchestrate.py command line for ``args``."""

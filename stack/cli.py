@@ -6,13 +6,15 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import NoReturn
 
 import requests
+from docker import DockerClient
 from docker.errors import DockerException
 
-from . import engine, lock
+from . import console, engine, lock
 from .errors import StackError
 from .images import IMAGE_SETS, OFFICIAL
 from .progress import Progress
@@ -22,10 +24,12 @@ from .render.commands import script as plan_script
 from .runner import Runner
 from .settings import DEFAULT_PORT, Settings, read_settings, seconds, whole_number
 from .spec import StackSpec, build_spec
+from .watch import Watcher
 
 # Commands that need the DB passwords; the others work without them (and with a broken credentials file).
-NEEDS_CREDENTIALS = {"up", "plan", "export"}
+NEEDS_CREDENTIALS = {"up", "watch", "plan", "export"}
 # Commands that change a project's resources: one at a time per project and engine (stack/lock.py).
+# `watch` takes the locks for each change it makes, not while it waits, so `down` need not wait for it.
 CHANGING_COMMANDS = {"up", "down", "restart", "build"}
 SERVICES = {"db": "db", "mysql": "db", "app": "app"}
 
@@ -75,6 +79,16 @@ def parser() -> argparse.ArgumentParser:
     restart = commands.add_parser("restart", parents=[shared], help="restart a service, or both")
     restart.add_argument("service", nargs="?", choices=sorted(SERVICES))
     commands.add_parser("build", parents=[shared], help="build the app image")
+    commands.add_parser(
+        "watch", parents=[shared], help="up, then bring each change of the app's files into the running app"
+    )
+    exec_ = commands.add_parser(
+        "exec",
+        parents=[shared],
+        help="run a command in a container (default: a shell in the app; in db, mysql as the app's user)",
+    )
+    exec_.add_argument("service", nargs="?", choices=sorted(SERVICES), default="app")
+    exec_.add_argument("argv", nargs="*", metavar="-- COMMAND", help="the command and its arguments")
     plan = commands.add_parser("plan", parents=[shared], help="print the docker commands `up` stands for")
     plan.add_argument("--show-secrets", action="store_true", help="print passwords instead of ***")
     export = commands.add_parser(
@@ -91,7 +105,7 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; return the process exit code."""
-    args = parser().parse_args(argv)
+    args = parse(sys.argv[1:] if argv is None else list(argv))
     try:
         return run(args)
     except StackError as error:
@@ -107,6 +121,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
+def parse(argv: list[str]) -> argparse.Namespace:
+    """Parse ``argv``; for `exec`, everything after ``--`` is the command, whatever it looks like."""
+    split = argv.index("--") if "--" in argv and "exec" in argv[: argv.index("--")] else len(argv)
+    args = parser().parse_args(argv[:split])
+    if split < len(argv):
+        args.argv = [*args.argv, *argv[split + 1 :]]
+    return args
+
+
 def run(args: argparse.Namespace) -> int:
     """Carry out the parsed command."""
     if args.command == "export":
@@ -120,21 +143,40 @@ def run(args: argparse.Namespace) -> int:
     settings = read(args, generate=False)
     progress = Progress(quiet=bool(vars(args).get("quiet")))
     client = engine.connect()
-    if args.command not in CHANGING_COMMANDS:
+    if args.command == "exec":
+        return run_in_container(args, client, build_spec(settings))
+    if args.command not in CHANGING_COMMANDS | {"watch"}:
         return carry_out(args, settings, Runner(client, build_spec(settings), progress))
-    if args.command == "up":
+    if args.command in ("up", "watch"):
         progress.echo(f"images: db {settings.images.db}, app built on {settings.images.python}")
         # Pulled before the locks: the engine-side lock is a container of this image, and a pull
         # (or a refused image name) needs no lock.
         engine.ensure_image(client, settings.images.db, progress)
-    with lock.project_locks(client, build_spec(settings), args.command, notice=_say):
-        if args.command == "up":
+
+    def locked() -> AbstractContextManager[None]:
+        return lock.project_locks(client, build_spec(settings), args.command, notice=_say)
+
+    with locked():
+        if args.command in ("up", "watch"):
             settings = read(args, generate=True, store=False)
             runner = Runner(client, build_spec(settings), progress)
             runner.check_credentials_fit_data(settings)
             settings.store_credentials()
-            return carry_out(args, settings, runner)
-        return carry_out(args, settings, Runner(client, build_spec(settings), progress))
+            carry_out(args, settings, runner)
+        else:
+            return carry_out(args, settings, Runner(client, build_spec(settings), progress))
+    if args.command == "watch":
+        # A sync changes no resource: this host's lock (cheap, unlike the engine's, a container)
+        # keeps this host's `up` from replacing the app meanwhile. One from another host that
+        # does is met as the container gone, and the change is then rebuilt.
+        path = lock.lock_path(lock.engine_id(client), settings.project)
+        Watcher(
+            runner,
+            locked,
+            lambda: lock.project_lock(path, settings.project, args.command, notice=_say),
+            timeout=settings.wait_timeout,
+        ).watch()
+    return 0
 
 
 def read(args: argparse.Namespace, generate: bool, store: bool = True) -> Settings:
@@ -165,8 +207,8 @@ def carry_out(args: argparse.Namespace, settings: Settings, runner: Runner) -> i
     """Run an engine command with ``runner``."""
     spec, progress = runner.spec, runner.progress
     service = SERVICES.get(vars(args).get("service") or "")
-    if args.command == "up":
-        runner.up(build=not args.no_build, timeout=settings.wait_timeout)
+    if args.command in ("up", "watch"):
+        runner.up(build=not vars(args).get("no_build"), timeout=settings.wait_timeout)
         print(f"apl is up: {spec.url}")
     elif args.command == "down":
         if not runner.down(volumes=args.volumes, images=args.rmi):
@@ -184,6 +226,13 @@ def carry_out(args: argparse.Namespace, settings: Settings, runner: Runner) -> i
         pushed = engine.push_image(runner.client, spec.app.image, args.registry, progress)
         print(f"pushed {pushed}\nfor a cluster: python orchestrate.py export k8s --image {pushed}")
     return 0
+
+
+def run_in_container(args: argparse.Namespace, client: DockerClient, spec: StackSpec) -> int:
+    """`exec`: run the command in the service's running container; return the command's exit code."""
+    role = SERVICES[args.service]
+    container = Runner(client, spec, Progress(quiet=True)).running(role)
+    return console.run(client, container, tuple(args.argv) or console.default_command(spec, role))
 
 
 def _say(line: str) -> None:

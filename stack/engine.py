@@ -193,15 +193,21 @@ def pull_error(name: str, message: str) -> StackError:
     )
 
 
-def context_hash(build: BuildSpec) -> str:
-    """Fingerprint of what the build sends to the engine, so an unchanged app is not rebuilt."""
+def context_paths(build: BuildSpec) -> list[str]:
+    """The paths (relative, sorted, folders included) the build sends to the engine, by .dockerignore."""
     root = build.context
     ignore = root / ".dockerignore"
     patterns = (
         [p for p in ignore.read_text().splitlines() if p and not p.startswith("#")] if ignore.exists() else []
     )
+    return sorted(exclude_paths(str(root), patterns, dockerfile=build.dockerfile))
+
+
+def context_hash(build: BuildSpec) -> str:
+    """Fingerprint of what the build sends to the engine, so an unchanged app is not rebuilt."""
+    root = build.context
     digest = hashlib.sha256(repr(sorted(build.args.items())).encode())
-    for relative in sorted(exclude_paths(str(root), patterns, dockerfile=build.dockerfile)):
+    for relative in context_paths(build):
         path = root / relative
         digest.update(relative.encode() + b"\0")
         if path.is_file():

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
-from collections.abc import Mapping
+import threading
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from .settings import REPO_ROOT
@@ -28,3 +30,43 @@ def run_orchestrate(
         timeout=timeout,
         check=False,
     )
+
+
+class Background:
+    """A command that runs until interrupted (`watch`), its output lines collected as they come."""
+
+    def __init__(self, command: Sequence[str], env: Mapping[str, str] | None = None) -> None:
+        self.lines: list[str] = []
+        self.process = subprocess.Popen(
+            list(command),
+            env={**os.environ, **(env or {})},
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.append(line.rstrip("\n"))
+
+    def said(self, text: str, after: int = 0) -> str | None:
+        """The first line from index ``after`` on that contains ``text``, if one has come."""
+        return next((line for line in self.lines[after:] if text in line), None)
+
+    def interrupt(self, timeout: float = 60) -> int:
+        """Press Ctrl-C (SIGINT) and wait for the exit; return the exit code."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+        try:
+            code = self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            code = self.process.wait()
+        self._reader.join(timeout=5)
+        if self.process.stdout is not None and not self._reader.is_alive():
+            self.process.stdout.close()
+        return code

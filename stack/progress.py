@@ -22,6 +22,7 @@ DONE = {
     "Pulled",
     "Stopped",
 }
+DONE |= {"Reloaded"}  # an app change synced by `watch`, and the app reloaded
 DONE |= {"Tagged", "Pushed", "Layer already exists"}  # states of an image push
 FAILED = {"Error", "Failed", "Unhealthy", "Exited"}
 
@@ -60,6 +61,12 @@ class Progress:
             self._states.clear()
             self._drawn = 0
 
+    def settle(self) -> None:
+        """Start a new block: the lines drawn so far stay as they are (`watch`, one event after another)."""
+        with self._lock:
+            self._states.clear()
+            self._drawn = 0
+
     def _redraw(self) -> None:
         if self._drawn:
             self.stream.write(f"\x1b[{self._drawn}F")
@@ -68,5 +75,6 @@ class Progress:
         self._drawn = len(self._states)
 
     def _line(self, key: str, state: str) -> str:
-        mark = "✔" if state in DONE else "✘" if state in FAILED else "⠿"
+        word = state.partition(" (")[0]  # a state may carry a figure: "Reloaded (0.41 s)"
+        mark = "✔" if word in DONE else "✘" if word in FAILED else "⠿"
         return f" {mark} {key:<32} {state}"

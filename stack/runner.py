@@ -16,7 +16,7 @@ from docker.models.containers import Container
 from docker.models.networks import Network
 from docker.models.volumes import Volume
 
-from . import app_image, engine, ports, readiness, rollback
+from . import app_image, engine, ports, readiness, rollback, sync
 from .containers import STOP_TIMEOUT, Containers
 from .errors import StackError
 from .network_and_volume import NetworkAndVolume
@@ -184,6 +184,8 @@ class Runner:
             health = readiness.health(container, container.labels[LABEL_ROLE], url)
             shown_ports = f"0.0.0.0:{port}->{APP_PORT}/tcp" if port else ""
             image = engine.display_name(container.attrs["Config"]["Image"])
+            if container.labels[LABEL_ROLE] == "app" and container.status == "running":
+                image += _synced_note(sync.synced_files(container))
             rows.append((f"container {container.name}", described, health, shown_ports, image))
         return rows
 
@@ -213,6 +215,13 @@ class Runner:
             while thread.is_alive():
                 thread.join(timeout=0.5)
 
+    def running(self, role: str) -> Container:
+        """The ``role`` container, which must be running (for `exec`)."""
+        container = self._existing(role)
+        if container.status != "running":
+            raise StackError(f"container {container.name} is {container.status}, not running", UP_FIX)
+        return container
+
     def _existing(self, role: str) -> Container:
         container = self.resources.container(role, self.spec.service(role).container_name)
         if container is None:
@@ -226,3 +235,11 @@ def _users(item: Network | Volume) -> str:
         names = attached(item)
         return "attached: " + ", ".join(names) if names else "in use"
     return "used by a container outside the stack"
+
+
+def _synced_note(files: list[str]) -> str:
+    """What `status` adds when the app runs code that `watch` copied in after its image was built."""
+    if not files:
+        return ""
+    count = f"{len(files)} file{'s' if len(files) > 1 else ''}"
+    return f" + {count} newer than the image, synced by watch (`up` rebuilds)"

@@ -6,6 +6,7 @@ import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from ..console import default_command
 from ..spec import BuildSpec, ServiceSpec, StackSpec
 from .text import duration
 
@@ -54,7 +55,19 @@ def script(spec: StackSpec, show_secrets: bool = False) -> str:
         f"# What `python orchestrate.py up` does for project {spec.project}, as docker commands.",
         f"# Passwords are {secrets}. Then open {spec.url}",
     ]
-    return "\n".join([*header, *(str(command) for command in plan(spec, show_secrets))]) + "\n"
+    # Comments, not commands: a script piped to bash must not stop for an interactive shell.
+    inside = [
+        "# Then, to look inside (`python orchestrate.py exec app|db`): a shell in the app, and in the DB",
+        "# the mysql client as the app's user, its password read from the container's own environment:",
+        *(f"#   {exec_command(spec, role)}" for role in ("app", "db")),
+    ]
+    return "\n".join([*header, *(str(command) for command in plan(spec, show_secrets)), *inside]) + "\n"
+
+
+def exec_command(spec: StackSpec, role: str, command: tuple[str, ...] = ()) -> Command:
+    """`docker exec -it` for what `orchestrate.py exec` runs in the ``role`` container."""
+    argv = command or default_command(spec, role)
+    return Command(("docker", "exec", "-it", spec.service(role).container_name, *argv))
 
 
 def _build(build: BuildSpec) -> Command:

@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..changes import APP_DIR, APP_REQUIREMENTS, IMAGE_INPUTS
 from ..errors import StackError
-from ..spec import Mount, ServiceSpec, StackSpec
+from ..spec import BuildSpec, Mount, ServiceSpec, StackSpec
+from ..sync import WORKDIR
 from .text import dump_yaml, duration
 
 
@@ -87,9 +89,14 @@ def _service(service: ServiceSpec, base: Path | None, env_file: Path | None) -> 
         }
         if build.dockerfile != "Dockerfile":
             body["build"]["dockerfile"] = build.dockerfile
+        body["develop"] = _develop(build, base)
     body |= {"image": service.image, "container_name": service.container_name, "restart": service.restart}
     if service.user:
-        body["user"] = service.user
+        # The UID alone: `docker compose watch` copies files as the container's user, which the
+        # engine looks up by name and cannot find for "10001:10001" (docker/compose#12467). The
+        # process then gets the group the image's /etc/passwd gives that UID (apl) instead of GID
+        # 10001; it owns no file of the image either way.
+        body["user"] = service.user.partition(":")[0]
     if service.sysctls:
         body["sysctls"] = dict(service.sysctls)
     if service.depends_on:
@@ -113,6 +120,27 @@ def _service(service: ServiceSpec, base: Path | None, env_file: Path | None) -> 
     if service.ports:
         body["ports"] = [f"{outer}:{inner}" for inner, outer in service.ports.items()]
     return body
+
+
+def _develop(build: BuildSpec, base: Path | None) -> dict[str, Any]:
+    """`docker compose watch` rules that mirror `orchestrate.py watch`: sync the app's code, rebuild the rest.
+
+    Compose can only restart the container after a sync (gunicorn's reload is ours), and a
+    restart stops the app for a moment; the rebuild rules match what `watch` rebuilds for.
+    """
+    app = build.context / APP_DIR
+    rebuild = [build.dockerfile, *IMAGE_INPUTS]
+    return {
+        "watch": [
+            {
+                "action": "sync+restart",
+                "path": _path(app, base),
+                "target": f"{WORKDIR}/{APP_DIR.rstrip('/')}",
+                "ignore": [Path(APP_REQUIREMENTS).relative_to(APP_DIR).as_posix()],
+            },
+            *({"action": "rebuild", "path": _path(build.context / name, base)} for name in rebuild),
+        ]
+    }
 
 
 def _mount(mount: Mount, base: Path | None) -> dict[str, Any]:

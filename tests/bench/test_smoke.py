@@ -63,6 +63,7 @@ def test_quick_run_prints_the_table_and_writes_json(tmp_path: Path) -> None:
         started = _numbers(results["start"][kind])
         assert started and all(value > 0 for value in started)
     assert results["edit"]["median"]["new_code_s"] > 0
+    assert all(results["watch"]["median"][side]["new_code_s"] > 0 for side in ("orchestrate", "compose"))
     memory = _numbers(results["footprint"]["memory_mib"])
     assert memory and all(value > 0 for value in memory)
     assert all(results["footprint"]["images"][name]["image_mb"] > 0 for name in ("app", "php"))

@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from stack.cli import parser
+from stack.cli import parse, parser
 from stack.progress import Progress
 
 pytestmark = pytest.mark.unit
@@ -54,3 +54,30 @@ def test_quiet_prints_nothing() -> None:
     out = io.StringIO()
     Progress(out, quiet=True).update("Container", "mysql", "Started")
     assert out.getvalue() == ""
+
+
+@pytest.mark.parametrize(
+    ("argv", "service", "command"),
+    [
+        (["exec"], "app", []),
+        (["exec", "db"], "db", []),
+        (["exec", "db", "--", "mysql", "-e", "SELECT 1"], "db", ["mysql", "-e", "SELECT 1"]),
+        (["exec", "--", "ls", "-l", "--", "x"], "app", ["ls", "-l", "--", "x"]),
+        (["--project", "demo", "exec", "--", "db"], "app", ["db"]),
+    ],
+)
+def test_exec_takes_everything_after_the_double_dash_as_the_command(
+    argv: list[str], service: str, command: list[str]
+) -> None:
+    args = parse(argv)
+    assert (args.command, args.service, args.argv) == ("exec", service, command)
+
+
+def test_a_settled_block_stays_when_the_next_event_draws() -> None:
+    out = io.StringIO()
+    progress = Progress(out, tty=True)
+    progress.update("Change", "app/health.py", "Reloaded (0.41 s)")
+    progress.settle()
+    progress.update("Change", "app/pages.py", "Failed")
+    assert "\x1b[1F" not in out.getvalue()  # the first event's line was not drawn over
+    assert "✔ Change app/health.py" in out.getvalue() and "✘ Change app/pages.py" in out.getvalue()

@@ -6,7 +6,7 @@ import shlex
 
 import pytest
 
-from stack.render.commands import MASK, plan, script
+from stack.render.commands import MASK, exec_command, plan, script
 
 from .conftest import ROOT_PASSWORD, USER_PASSWORD, MakeSpec
 
@@ -69,3 +69,20 @@ def test_the_script_quotes_every_word_as_the_shell_reads_it(make_spec: MakeSpec)
 def test_a_changed_setting_shows_in_the_commands(make_spec: MakeSpec) -> None:
     text = script(make_spec(port=9999, db_image="mariadb:10.11"))
     assert "-p 9999:80" in text and "mariadb:10.11" in text and "mysql:5.7" not in text
+
+
+def test_the_docker_exec_equivalents_are_shown_as_comments(make_spec: MakeSpec) -> None:
+    text = script(make_spec(project="demo"), show_secrets=True)
+    inside = [line for line in text.splitlines() if "docker exec" in line]
+    assert inside == [
+        "#   docker exec -it demo-apl-app sh",
+        '#   docker exec -it demo-mysql sh -c \'MYSQL_PWD="$MYSQL_PASSWORD" mysql --protocol=TCP '
+        '-h127.0.0.1 -u"$MYSQL_USER" "$MYSQL_DATABASE"\'',
+    ]
+    assert USER_PASSWORD not in "\n".join(inside)
+
+
+def test_as_root_the_db_client_logs_in_as_root(make_spec: MakeSpec) -> None:
+    spec = make_spec({"MYSQL_USER": "root", "MYSQL_PASSWORD": ROOT_PASSWORD})
+    assert "-uroot" in str(exec_command(spec, "db"))
+    assert str(exec_command(spec, "app", ("ls", "-l"))) == "docker exec -it apl-app ls -l"

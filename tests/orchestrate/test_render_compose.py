@@ -91,3 +91,24 @@ def test_a_changed_setting_shows_in_the_compose_file(make_spec: MakeSpec, tmp_pa
     _, compose = rendered(make_spec, tmp_path, port=9999, db_image="mariadb:10.11")
     assert compose["services"]["db"]["image"] == "mariadb:10.11"
     assert compose["services"]["app"]["ports"] == ["9999:80"]
+
+
+def test_develop_watch_syncs_the_code_and_rebuilds_what_the_image_installs(
+    make_spec: MakeSpec, tmp_path: Path
+) -> None:
+    _, compose = rendered(make_spec, tmp_path)
+    rules = compose["services"]["app"]["develop"]["watch"]
+    assert rules[0] == {
+        "action": "sync+restart",
+        "path": "./app",
+        "target": "/srv/apl/app",
+        "ignore": ["requirements.txt"],
+    }
+    rebuilt = {rule["path"] for rule in rules[1:] if rule["action"] == "rebuild"}
+    assert rebuilt == {"./Dockerfile", "./app/requirements.txt", "./gunicorn.conf.py", "./.dockerignore"}
+    assert "develop" not in compose["services"]["db"]
+
+
+def test_the_app_user_is_given_by_uid_alone_for_compose_watch(make_spec: MakeSpec, tmp_path: Path) -> None:
+    _, compose = rendered(make_spec, tmp_path)
+    assert compose["services"]["app"]["user"] == "10001"

@@ -1,0 +1,147 @@
+"""`exec`: a command inside a running container of the stack, as `docker exec [-it]` runs it.
+
+By default a shell in the app, and in the DB the mysql client logged in as the app's user, the
+password read from the container's own environment (``MYSQL_PWD``), so it is on no command
+line and in no process list. The Docker SDK runs it, so no docker CLI is needed; with a
+terminal on both ends the command gets one (``-it``), otherwise its input and output are piped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import select
+import signal
+import socket
+import struct
+import sys
+import termios
+import tty
+from collections.abc import Iterator
+from types import FrameType
+
+import docker
+from docker.models.containers import Container
+
+from .readiness import DB_APP_CLIENT, DB_ROOT_CLIENT
+from .spec import StackSpec
+from .waiting import wait_for
+
+APP_SHELL = ("sh",)
+EXIT_DEADLINE = 10.0  # seconds for the engine to record the exit code once the output has ended
+FRAME_HEADER = 8  # without a terminal the engine sends each chunk with a header: stream, size
+STDERR = 2  # the stream number of the command's standard error in a frame's header
+
+
+def default_command(spec: StackSpec, role: str) -> tuple[str, ...]:
+    """What `exec` runs in the ``role`` container when no command is given."""
+    if role == "app":
+        return APP_SHELL
+    # The DB has no separate app user when the app connects as root (MYSQL_USER=root).
+    client = DB_APP_CLIENT if "MYSQL_USER" in spec.db.environment else DB_ROOT_CLIENT
+    return ("sh", "-c", f'{client} "$MYSQL_DATABASE"')
+
+
+def interactive() -> bool:
+    """Whether this process has a terminal on both ends, so the command gets one too (``-it``)."""
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def run(client: docker.DockerClient, container: Container, command: tuple[str, ...]) -> int:
+    """Run ``command`` in ``container`` with this process's input and output; return its exit code."""
+    terminal = interactive()
+    environment = {"TERM": os.environ.get("TERM", "xterm")} if terminal else None
+    exec_id = client.api.exec_create(
+        container.id, list(command), stdin=True, tty=terminal, environment=environment
+    )["Id"]
+    stream = client.api.exec_start(exec_id, tty=terminal, socket=True)
+    connection: socket.socket = getattr(stream, "_sock", stream)
+    with _raw_terminal(terminal), _resizing(client, exec_id, terminal):
+        _pump(connection, terminal)
+    connection.close()
+
+    def finished() -> dict[str, object] | None:
+        state = client.api.exec_inspect(exec_id)
+        return None if state["Running"] else state
+
+    return int(wait_for(finished, timeout=EXIT_DEADLINE, interval=0.02)["ExitCode"] or 0)
+
+
+def _pump(connection: socket.socket, terminal: bool) -> None:
+    """Copy this process's input to the command and its output back, until the command's output ends."""
+    stdin, readers = sys.stdin.fileno(), [connection]
+    with contextlib.suppress(OSError, ValueError):
+        select.select([stdin], [], [], 0)  # a closed or unselectable input is simply not read
+        readers.append(stdin)
+    pending = b""
+    while True:
+        ready = select.select(readers, [], [])[0]
+        if stdin in ready:
+            data = os.read(stdin, 65536)
+            if data:
+                connection.sendall(data)
+            else:  # the input ended: the command sees end of file
+                readers.remove(stdin)
+                with contextlib.suppress(OSError):
+                    connection.shutdown(socket.SHUT_WR)
+        if connection in ready:
+            data = connection.recv(65536)
+            if not data:
+                return
+            if terminal:
+                _write(sys.stdout.fileno(), data)
+                continue
+            frames, pending = split_frames(pending + data)
+            for kind, payload in frames:
+                _write(sys.stderr.fileno() if kind == STDERR else sys.stdout.fileno(), payload)
+
+
+def split_frames(buffered: bytes) -> tuple[list[tuple[int, bytes]], bytes]:
+    """The complete (stream, payload) frames at the start of ``buffered``, and what is left after them."""
+    frames = []
+    while len(buffered) >= FRAME_HEADER:
+        kind, size = struct.unpack(">BxxxL", buffered[:FRAME_HEADER])
+        if len(buffered) < FRAME_HEADER + size:
+            break
+        frames.append((kind, buffered[FRAME_HEADER : FRAME_HEADER + size]))
+        buffered = buffered[FRAME_HEADER + size :]
+    return frames, buffered
+
+
+def _write(fd: int, data: bytes) -> None:
+    while data:
+        data = data[os.write(fd, data) :]
+
+
+@contextlib.contextmanager
+def _raw_terminal(terminal: bool) -> Iterator[None]:
+    """Hand every key to the command (Ctrl-C included) while it runs; restore the terminal after."""
+    if not terminal:
+        yield
+        return
+    saved = termios.tcgetattr(sys.stdin.fileno())
+    tty.setraw(sys.stdin.fileno())
+    try:
+        yield
+    finally:
+        termios.tcsetattr(sys.stdin.fileno(), termios.TCSADRAIN, saved)
+
+
+@contextlib.contextmanager
+def _resizing(client: docker.DockerClient, exec_id: str, terminal: bool) -> Iterator[None]:
+    """Keep the command's terminal the size of ours."""
+    if not terminal:
+        yield
+        return
+
+    def resize(signum: int | None = None, frame: FrameType | None = None) -> None:
+        size = os.get_terminal_size(sys.stdout.fileno())
+        with contextlib.suppress(docker.errors.APIError):
+            client.api.exec_resize(exec_id, height=size.lines, width=size.columns)
+
+    resize()
+    previous = signal.signal(signal.SIGWINCH, resize)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGWINCH, previous)

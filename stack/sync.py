@@ -1,0 +1,124 @@
+"""Changed app files into the running app container, checked, then new gunicorn workers for them.
+
+gunicorn's master keeps the listening socket; new workers (which import the app anew from disk)
+start before the old ones stop, and the old ones finish their requests, so no request fails.
+New code is checked first (``load_check``): files that do not load are taken back out.
+"""
+
+from __future__ import annotations
+
+import io
+import tarfile
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+from docker.models.containers import Container
+
+from .errors import StackError
+from .waiting import WaitTimeout, wait_for
+
+# The line app/__init__.py logs once a worker has built the app. Written out, not imported: the
+# host must not load the app (and Flask) to run a command; a unit test checks the two agree.
+LOADED = "apl: app loaded"
+# The image's WORKDIR (the Dockerfile), where `COPY app/ ./app/` put the code.
+WORKDIR = "/srv/apl"
+
+
+def put_files(container: Container, files: Mapping[str, bytes | None], modes: Mapping[str, int]) -> None:
+    """Write ``files`` (path relative to the context: content, or None to delete) into the container.
+
+    The app runs as an unprivileged user and its files belong to root, read-only to it, as the
+    image's COPY left them; that user could not rewrite them, and should not be able to. The
+    engine's archive API writes as root whatever user the container runs, so the files keep the
+    owner and modes the image gives them. Deleting needs a process: it runs as root too.
+    """
+    present = {path: content for path, content in files.items() if content is not None}
+    if present:
+        container.put_archive(WORKDIR, _tar(present, modes))
+    gone = [path for path, content in files.items() if content is None]
+    if gone:
+        result = container.exec_run(["rm", "-f", "--", *gone], user="0", workdir=WORKDIR)
+        if result.exit_code != 0:
+            raise StackError(
+                f"could not delete {', '.join(gone)} in container {container.name}: "
+                f"{result.output.decode(errors='replace').strip()}",
+                "run `python orchestrate.py up` to rebuild the app from the files as they are",
+            )
+
+
+def reload(container: Container, deadline: float) -> float:
+    """New gunicorn workers with the code now on disk, then the old ones stop: no request waits or fails.
+
+    gunicorn's own SIGHUP stops the old workers at once, while the new ones are still importing
+    the app, so for that long (a second and more on a busy machine) nobody accepts connections.
+    Instead, each SIGTTIN to the master (PID 1) adds a worker, forked from it, which imports the
+    app from disk; once every new one has said it loaded the app (app/__init__.py), each SIGTTOU
+    stops the oldest worker, which finishes its requests first. Signals are sent one at a time,
+    each seen to take effect: two of one kind sent at once can arrive as one. Returns when
+    (``time.monotonic()``) the new workers had all loaded the app: from then on they serve.
+    """
+    old = worker_pids(container)
+    since, added = time.time(), 0
+    try:
+        for _ in old:
+            container.kill(signal="SIGTTIN")
+            added += 1
+            wanted = len(old) + added
+            wait_for(lambda n=wanted: len(worker_pids(container)) >= n, timeout=deadline, interval=0.02)
+        wait_for(lambda: _loaded_since(container, since) >= len(old), timeout=deadline, interval=0.02)
+        loaded = time.monotonic()
+    except WaitTimeout:
+        raise StackError(
+            f"gunicorn's new workers did not report the app loaded within {deadline:g}s",
+            "read `python orchestrate.py logs app`; `up` rebuilds the app from the files as they are",
+        ) from None
+    finally:
+        # As many old workers go as new ones came, the oldest first, each finishing its requests.
+        for stopped in range(1, added + 1):
+            container.kill(signal="SIGTTOU")
+            wait_for(
+                lambda n=stopped: len(old & worker_pids(container)) <= len(old) - n,
+                timeout=deadline,
+                interval=0.02,
+            )
+    return loaded
+
+
+def worker_pids(container: Container) -> set[str]:
+    """The (host) process ids of gunicorn's workers in ``container``: the master's children."""
+    listing = container.top()
+    titles = listing["Titles"]
+    pid, ppid, command = titles.index("PID"), titles.index("PPID"), len(titles) - 1  # CMD or COMMAND
+    gunicorn = [row for row in listing["Processes"] or [] if "gunicorn" in row[command]]
+    pids = {row[pid] for row in gunicorn}
+    masters = {row[pid] for row in gunicorn if row[ppid] not in pids}
+    return {row[pid] for row in gunicorn if row[ppid] in masters}
+
+
+def _loaded_since(container: Container, since: float) -> int:
+    return container.logs(since=since).decode(errors="replace").count(LOADED)
+
+
+def synced_files(container: Container) -> list[str]:
+    """The app's files in the container that differ from its image (written by `watch`)."""
+    changes = container.diff() or []
+    paths = sorted(c["Path"] for c in changes if c["Path"].startswith(f"{WORKDIR}/app/"))
+    # Folders show up as changed when a file in them is: count only the files.
+    return [p for p in paths if not any(other.startswith(p + "/") for other in paths)]
+
+
+def file_mode(root: Path, path: str) -> int:
+    """The permission bits the build would give ``path``: those it has in the context."""
+    return (root / path).stat().st_mode & 0o777
+
+
+def _tar(files: Mapping[str, bytes], modes: Mapping[str, int]) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as archive:
+        for path, content in files.items():
+            member = tarfile.TarInfo(path)
+            member.size, member.mode, member.mtime = len(content), modes.get(path, 0o644), int(time.time())
+            member.uid = member.gid = 0
+            archive.addfile(member, io.BytesIO(content))
+    return buffer.getvalue()

@@ -1,0 +1,203 @@
+"""`watch`: follow the build context and bring each change into the running stack.
+
+An app file is copied into the running container and gunicorn reloaded (``sync``): no request
+fails. What the image installs is rebuilt and the app replaced, as `up` does. A DB init script
+is explained, not run. One progress line per event; Ctrl-C stops watching, the stack runs on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import sys
+import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+
+from docker.errors import DockerException
+from docker.models.containers import Container
+
+from . import changes, readiness, sync
+from .changes import Changes
+from .errors import StackError
+from .load_check import LoadChecker
+from .runner import Runner
+from .waiting import WaitTimeout, wait_for
+
+POLL_INTERVAL = 0.05  # seconds between scans of the build context (a scan costs a few ms)
+# An editor or `git checkout` writes several files in a burst: act once the scans agree again.
+SETTLE_INTERVAL = 0.03
+SETTLE_DEADLINE = 2.0
+RELOAD_DEADLINE = 30.0  # seconds for the reloaded app to answer again
+NOT_RUNNING = "the app container is not running"
+REPLACE_NOTE = "requests fail for a moment, 0.4 s or more, while the new container takes over the port"
+REPLACED = "the app is up again, replaced"
+INTERRUPTED = 130  # the exit code of a StackError that stands for Ctrl-C (stack/rollback.py)
+DB_NOTE = (
+    "the DB runs its init scripts only when its data volume is new, so the running database is "
+    "unchanged; apply the change with `python orchestrate.py exec db` (SQL), or start afresh with "
+    "`down --volumes` then `up` (which deletes every message)"
+)
+
+
+class Watcher:
+    """Follows one stack's build context for as long as ``watch`` runs."""
+
+    def __init__(
+        self,
+        runner: Runner,
+        locked: Callable[[], AbstractContextManager[object]],
+        sync_locked: Callable[[], AbstractContextManager[object]],
+        timeout: float,
+    ):
+        self.runner = runner
+        self.progress = runner.progress
+        # The project's locks, taken for each change, not while waiting: for a rebuild all of
+        # them, as `up` takes them; for a sync the one that keeps `up` away meanwhile.
+        self.locked, self.sync_locked = locked, sync_locked
+        self.timeout = timeout
+        build = runner.spec.app.build
+        assert build is not None
+        self.build = build
+        self.stamps = changes.scan(build)
+        self.good = self._current_app_files()  # the code the app serves, to put back if a change fails
+        self.checker = LoadChecker(runner.client)
+        self._app: Container | None = None
+
+    def watch(self) -> None:
+        """Act on every change until interrupted (Ctrl-C), which leaves the stack running."""
+        app = self._running_app()
+        if app is not None:
+            # The checker's libraries load now, not at the first change; and the code in use loads.
+            with contextlib.suppress(StackError):
+                self.checker.check(app)
+        self.progress.echo(f"watching {self.build.context} (Ctrl-C stops watching; the stack keeps running)")
+        try:
+            while True:
+                found = wait_for(self._changes, timeout=math.inf, interval=POLL_INTERVAL)
+                self.handle(found)
+        except KeyboardInterrupt:
+            self.checker.close()
+            self.progress.echo(
+                "stopped watching; the stack is still running (`python orchestrate.py down` removes it)"
+            )
+
+    def _changes(self) -> Changes | None:
+        """The changes since the last scan, once the files have settled; None while there are none."""
+        after = changes.scan(self.build)
+        if after == self.stamps:
+            return None
+        deadline = time.monotonic() + SETTLE_DEADLINE
+        while time.monotonic() < deadline:
+            time.sleep(SETTLE_INTERVAL)
+            again = changes.scan(self.build)
+            if again == after:
+                break
+            after = again
+        found, self.stamps = changes.compare(self.stamps, after), after
+        return found or None
+
+    def handle(self, found: Changes) -> None:
+        """Bring one settled set of changes into the stack; a failure is reported and watching goes on."""
+        try:
+            if found.db:
+                self.progress.update("Change", _label(found.db), "Not applied")
+                self.progress.echo(f"   {DB_NOTE}")
+            app = self._running_app()
+            if found.rebuild or (found.app and app is None):
+                self._replace(_label(found.rebuild) if found.rebuild else NOT_RUNNING)
+            elif found.app and app is not None:
+                try:
+                    self._sync(app, found)
+                except DockerException:
+                    self._app = None  # replaced (an `up` elsewhere) or stopped behind our back? Look again.
+                    now = self._running_app()
+                    if now is None:
+                        self._replace(NOT_RUNNING)
+                    elif now.id != app.id:
+                        self._sync(now, found)
+                    else:
+                        raise
+        except (StackError, DockerException) as error:
+            # Said even with -q: the app keeps its last good code, and the user must know why.
+            print(f"error: {_first_lines(error)}", file=sys.stderr)
+            if isinstance(error, StackError) and error.exit_code == INTERRUPTED:
+                raise KeyboardInterrupt from None  # Ctrl-C during a rebuild: `up` undid it; stop watching
+        self.progress.settle()
+
+    def _sync(self, app: Container, found: Changes) -> None:
+        began = time.monotonic()
+        label = _label(found.app)
+        wanted = changes.read_files(self.build.context, found.app)
+        modes = {path: sync.file_mode(self.build.context, path) for path, body in wanted.items() if body}
+        with self.sync_locked():
+            sync.put_files(app, wanted, modes)
+            try:
+                self.checker.check(app)
+            except (StackError, DockerException):
+                self.progress.update("Change", label, "Failed")
+                with contextlib.suppress(DockerException):
+                    sync.put_files(app, {path: self.good.get(path) for path in wanted}, modes)
+                raise
+            serving = sync.reload(app, RELOAD_DEADLINE)
+            self._wait_until_serving(app)
+        self.good.update({path: body for path, body in wanted.items() if body is not None})
+        for path in (p for p, body in wanted.items() if body is None):
+            self.good.pop(path, None)
+        # The time until the new code served; stopping the old workers after that is not counted.
+        self.progress.update("Change", label, f"Reloaded ({serving - began:.2f} s)")
+
+    def _wait_until_serving(self, app: Container) -> None:
+        """Wait until the reloaded app answers; a master that gave up is an error with its last log lines."""
+
+        def serving() -> bool:
+            app.reload()
+            if app.status != "running" or app.attrs.get("RestartCount", 0) > restarts:
+                raise StackError(
+                    f"gunicorn in container {app.name} stopped on the reload",
+                    "read its last log lines below; fix the change, then run `python orchestrate.py up`",
+                    details=readiness.tail(app),
+                )
+            return readiness.app_answers(self.runner.readiness_url)
+
+        app.reload()
+        restarts = app.attrs.get("RestartCount", 0)
+        try:
+            wait_for(serving, timeout=RELOAD_DEADLINE, interval=readiness.POLL_INTERVAL)
+        except WaitTimeout:
+            raise StackError(
+                f"the app did not answer within {RELOAD_DEADLINE:g}s of the reload",
+                "read its log lines below",
+                details=readiness.tail(app),
+            ) from None
+
+    def _replace(self, why: str) -> None:
+        self.progress.echo(f"{why}: rebuilding the image and replacing the app, as `up` does")
+        self.progress.echo(f"   ({REPLACE_NOTE})")
+        self._app = None
+        with self.locked():
+            self.runner.up(build=True, timeout=self.timeout)
+        self.good = self._current_app_files()
+        self.progress.echo(f"{REPLACED}: {self.runner.spec.url}")
+
+    def _running_app(self) -> Container | None:
+        """The running app container; looked up once, not on every change (an engine call costs time)."""
+        if self._app is None:
+            found = self.runner.resources.container("app", self.runner.spec.app.container_name)
+            self._app = found if found is not None and found.status == "running" else None
+        return self._app
+
+    def _current_app_files(self) -> dict[str, bytes | None]:
+        synced = changes.classify(self.stamps).sync
+        return changes.read_files(self.build.context, synced)
+
+
+def _label(paths: tuple[str, ...]) -> str:
+    """One name for a set of files: the first, and how many more."""
+    return paths[0] + (f" +{len(paths) - 1}" if len(paths) > 1 else "")
+
+
+def _first_lines(error: BaseException) -> str:
+    if isinstance(error, StackError):
+        return str(error)
+    return str(getattr(error, "explanation", None) or error).strip() or type(error).__name__

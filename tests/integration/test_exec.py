@@ -1,0 +1,100 @@
+"""`exec`: commands in the running containers, the exit code passed on, no password in sight."""
+
+from __future__ import annotations
+
+import os
+import select
+import subprocess
+
+import docker
+import pytest
+
+from stack.credentials import Credentials
+from stack.invoke import orchestrate_command
+from stack.resources import ProjectResources
+from stack.settings import read_settings
+from stack.waiting import wait_for
+
+from .support import Stack
+
+pytestmark = pytest.mark.integration
+
+# Every process's command line in a container, one a line.
+COMMAND_LINES = 'for f in /proc/[0-9]*/cmdline; do tr "\\0" " " < "$f"; echo; done'
+
+
+def exec_(stack: Stack, *args: str, given: str = "") -> subprocess.CompletedProcess[str]:
+    """`orchestrate.py exec ARGS` with ``given`` as its input, as a pipe (no terminal)."""
+    command = orchestrate_command("--project", stack.project, "exec", *args)
+    return subprocess.run(command, input=given, capture_output=True, text=True, timeout=120, check=False)
+
+
+def credentials(stack: Stack) -> Credentials:
+    """The session stack's credentials, as orchestrate.py stored them."""
+    return read_settings(os.environ, project=stack.project, generate_credentials=False).credentials
+
+
+def test_the_db_client_runs_sql_as_the_apps_user(stack: Stack) -> None:
+    user = credentials(stack).user
+    done = exec_(stack, "db", given="SELECT CURRENT_USER(), DATABASE();\n")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[1].split("\t") == [f"{user}@%", "apl"]
+
+
+def test_the_commands_exit_code_is_passed_on(stack: Stack) -> None:
+    failed = exec_(stack, "db", given="SELECT * FROM no_such_table;\n")
+    assert failed.returncode == 1
+    assert "ERROR 1146" in failed.stderr and "no_such_table" in failed.stderr
+    assert exec_(stack, "app", "--", "sh", "-c", "exit 7").returncode == 7
+    shell = exec_(stack, given="id -u; pwd\n")  # the default: a shell in the app
+    assert (shell.returncode, shell.stdout.split()) == (0, ["10001", "/srv/apl"])
+
+
+def test_the_db_password_is_on_no_command_line(stack: Stack, docker_client: docker.DockerClient) -> None:
+    password = credentials(stack).password
+    db = ProjectResources(docker_client, stack.project).container("db")
+    command = orchestrate_command("--project", stack.project, "exec", "db")
+    client = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert client.stdin is not None
+        client.stdin.write("SELECT SLEEP(5);\n")
+        client.stdin.flush()
+
+        def client_lines() -> list[str]:
+            lines = db.exec_run(["sh", "-c", COMMAND_LINES]).output.decode(errors="replace").splitlines()
+            return [line for line in lines if line.startswith("mysql ")] and lines
+
+        lines = wait_for(client_lines, timeout=30, interval=0.1)
+        client.stdin.close()
+        assert client.wait(timeout=60) == 0
+    finally:
+        client.kill()
+        client.wait()
+        if client.stdout is not None:
+            client.stdout.close()
+    assert not [line for line in lines if password in line]
+
+
+def test_a_terminal_gets_a_terminal(stack: Stack) -> None:
+    primary, secondary = os.openpty()
+    command = orchestrate_command("--project", stack.project, "exec", "--", "sh", "-c", "tty; exit 3")
+    process = subprocess.Popen(command, stdin=secondary, stdout=secondary, stderr=secondary)
+    os.close(secondary)
+    output = b""
+
+    def ended() -> bool:
+        nonlocal output
+        if select.select([primary], [], [], 0.1)[0]:
+            try:
+                output += os.read(primary, 4096)
+            except OSError:  # the terminal's other end is closed: everything has been read
+                return process.poll() is not None
+        return False
+
+    try:
+        wait_for(ended, timeout=60, interval=0.01)
+    finally:
+        process.kill()
+        os.close(primary)
+    assert process.wait() == 3
+    assert b"/dev/pts/" in output

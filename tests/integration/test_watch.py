@@ -1,0 +1,182 @@
+"""`watch` driven for real, on a copy of the repository: edits serve at once and no request fails.
+
+One stack and one `watch` serve the module, in order: an edit, a broken edit, a change to what
+the image installs, then Ctrl-C. A prober sends GET /healthz every 20 ms on a new connection
+throughout (bench/edit.py's), so a request that fails anywhere fails the test.
+"""
+
+from __future__ import annotations
+
+import shutil
+import statistics
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import docker
+import pytest
+import requests
+
+from bench.edit import EDITED_FILE, Prober, with_marker
+from stack.invoke import Background, orchestrate_command
+from stack.ports import free_port
+from stack.resources import ProjectResources
+from stack.waiting import wait_for
+from stack.watch import REPLACED
+
+from .support import REPO, SESSION_PROJECT, remove_project, run_orchestrate
+
+pytestmark = pytest.mark.integration
+
+NEW_CODE_BOUND = 1.0  # seconds from the save to new code serving (median), as the issue asks
+NEW_CODE_DEADLINE = 30.0
+REBUILD_DEADLINE = 600.0  # a changed requirements file reinstalls every package
+
+
+@dataclass
+class Watched:
+    """A copy of the repository, its stack, and `watch` running on it."""
+
+    root: Path
+    project: str
+    port: int
+    watch: Background
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def orchestrate(self, *args: str) -> str:
+        done = run_orchestrate("--project", self.project, "--port", str(self.port), *args, root=self.root)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    def up_again(self, after: int) -> bool:
+        """Whether `watch` has replaced the app (and removed the old one) since line ``after``."""
+        return self.watch.said(REPLACED, after=after) is not None
+
+    def edit_and_wait(self, marker: str) -> None:
+        """Make /healthz answer ``marker``, and wait until `watch` has reported the reload."""
+        seen = len(self.watch.lines)
+        self.edit(marker)
+        wait_for(lambda: self.watch.said("Reloaded", after=seen), timeout=NEW_CODE_DEADLINE)
+        assert requests.get(f"{self.url}/healthz", timeout=5).json().get("edit") == marker
+
+    def edit(self, marker: str) -> float:
+        """Make /healthz answer ``marker``; return when the file was saved."""
+        (self.root / EDITED_FILE).write_text(with_marker((REPO / EDITED_FILE).read_text(), marker))
+        return time.monotonic()
+
+
+@pytest.fixture(scope="module")
+def watched(
+    tmp_path_factory: pytest.TempPathFactory, docker_client: docker.DockerClient
+) -> Iterator[Watched]:
+    copy = tmp_path_factory.mktemp("watch") / "repo"
+    skip = shutil.ignore_patterns(".git", ".venv", ".apl", "__pycache__", ".*_cache", "results")
+    shutil.copytree(REPO, copy, ignore=skip)
+    project, port = f"{SESSION_PROJECT}-watch", free_port()
+    remove_project(docker_client, project, copy)
+    watch = Background(orchestrate_command("--project", project, "--port", str(port), "watch", root=copy))
+    try:
+        started = wait_for(lambda: watch.said("watching ") or watch.process.poll() is not None, timeout=600)
+        assert started is not True and watch.said("watching "), "\n".join(watch.lines)
+        yield Watched(copy, project, port, watch)
+    finally:
+        watch.interrupt()
+        remove_project(docker_client, project, copy)
+
+
+def test_an_app_edit_serves_at_once_with_no_failed_request(watched: Watched) -> None:
+    delays = []
+    with Prober(f"{watched.url}/healthz") as prober:
+        for number in range(3):
+            seen = len(watched.watch.lines)
+            marker = f"edit-{number}"
+            saved = watched.edit(marker)
+            serving = wait_for(lambda m=marker: prober.first_with(m), NEW_CODE_DEADLINE, interval=0.02)
+            delays.append(serving - saved)
+            wait_for(lambda s=seen: watched.watch.said("Reloaded", after=s), timeout=NEW_CODE_DEADLINE)
+    failed = [probe for probe in prober.probes if probe.failure]
+    assert failed == [], f"{len(failed)} of {len(prober.probes)} probes failed: {failed[:5]}"
+    assert statistics.median(delays) <= NEW_CODE_BOUND, f"new code after {delays} s"
+    line = watched.watch.said("Change app/health.py")
+    assert line and "✔" in line and "Reloaded (" in line
+
+
+def test_status_says_the_app_runs_code_newer_than_its_image(watched: Watched) -> None:
+    watched.edit_and_wait("for-status")
+    status = watched.orchestrate("status")
+    assert "+ 1 file newer than the image, synced by watch (`up` rebuilds)" in status
+
+
+def test_the_next_up_rebuilds_and_watch_follows_the_new_container(watched: Watched, docker_client) -> None:
+    resources = ProjectResources(docker_client, watched.project)
+    before = resources.container("app")
+    watched.orchestrate("up")  # in another terminal, as it were, while watch waits
+    after = resources.container("app")
+    assert after.id != before.id and after.attrs["Image"] != before.attrs["Image"]
+    assert "newer than the image" not in watched.orchestrate("status")
+    watched.edit_and_wait("after-up")  # synced into the new container
+
+
+def test_a_broken_edit_keeps_the_old_code_serving_and_says_why(watched: Watched, docker_client) -> None:
+    watched.edit_and_wait("last-good")
+    seen = len(watched.watch.lines)
+    with Prober(f"{watched.url}/healthz") as prober:
+        source = watched.root / EDITED_FILE
+        source.write_text(source.read_text() + "\ndef broken(:\n")
+        error = wait_for(lambda: watched.watch.said("error: ", after=seen), timeout=NEW_CODE_DEADLINE)
+        assert error == "error: the changed app does not load: SyntaxError: invalid syntax"
+        assert watched.watch.said("Change app/health.py", after=seen).split()[0] == "✘"
+        assert watched.watch.said(f'File "/srv/apl/{EDITED_FILE}", line', after=seen)  # from the traceback
+        # The container holds the last good file again, so a restart would serve it too.
+        app = ProjectResources(docker_client, watched.project).container("app")
+        held = app.exec_run(["cat", f"/srv/apl/{EDITED_FILE}"]).output.decode()
+        assert 'edit="last-good"' in held and "broken" not in held
+        fixed = watched.edit("fixed")
+        wait_for(lambda: prober.first_with("fixed"), timeout=NEW_CODE_DEADLINE, interval=0.02)
+    assert [p for p in prober.probes if p.failure] == []
+    assert {p.edit for p in prober.probes if p.at < fixed} == {"last-good"}
+
+
+def test_a_failed_build_keeps_the_app_serving_and_says_why(watched: Watched, docker_client) -> None:
+    app = ProjectResources(docker_client, watched.project).container("app")
+    dockerfile = watched.root / "Dockerfile"
+    original = dockerfile.read_text()
+    seen = len(watched.watch.lines)
+    with Prober(f"{watched.url}/healthz") as prober:
+        dockerfile.write_text(original + "\nRUN echo this step is broken && exit 3\n")
+        error = wait_for(lambda: watched.watch.said("error: ", after=seen), timeout=REBUILD_DEADLINE)
+    assert watched.watch.said("Dockerfile: rebuilding the image", after=seen)
+    assert "failed at Step" in error and "its command exited with code 3" in error
+    assert [p for p in prober.probes if p.failure] == []
+    assert ProjectResources(docker_client, watched.project).container("app").id == app.id
+    seen = len(watched.watch.lines)
+    dockerfile.write_text(original)  # fixed: this build succeeds, and replaces the app
+    wait_for(lambda: watched.up_again(after=seen), timeout=REBUILD_DEADLINE, interval=0.5)
+
+
+def test_a_requirements_change_rebuilds_and_replaces_the_app(watched: Watched, docker_client) -> None:
+    resources = ProjectResources(docker_client, watched.project)
+    before = resources.container("app").id
+    seen = len(watched.watch.lines)
+    requirements = watched.root / "app" / "requirements.txt"
+    requirements.write_text(requirements.read_text() + "# a change the image must install\n")
+    said = wait_for(lambda: watched.watch.said("rebuilding the image", after=seen), timeout=NEW_CODE_DEADLINE)
+    assert said.startswith("app/requirements.txt: rebuilding the image and replacing the app, as `up` does")
+
+    def replaced() -> bool:
+        assert not watched.watch.said("error: ", after=seen), "\n".join(watched.watch.lines[seen:])
+        return watched.up_again(after=seen)
+
+    wait_for(replaced, timeout=REBUILD_DEADLINE, interval=0.5)
+    assert resources.container("app").id != before
+    assert "newer than the image" not in watched.orchestrate("status")
+
+
+def test_ctrl_c_stops_watching_and_leaves_the_stack_running(watched: Watched) -> None:
+    assert watched.watch.interrupt() == 0
+    assert watched.watch.said("stopped watching; the stack is still running")
+    assert requests.get(f"{watched.url}/healthz", timeout=5).status_code == 200
