@@ -105,14 +105,21 @@ class BoundedGeventWorker(GeventWorker):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # Each connection's greenlet -> its wait for the next request (gunicorn's keepalive timer).
+        # Each kept-alive connection's greenlet -> its wait for the next request (gunicorn's
+        # keepalive timer). A connection's first request is never in here: see timeout_ctx.
         self._waits: weakref.WeakKeyDictionary[Any, gevent.Timeout] = weakref.WeakKeyDictionary()
+        self._served: weakref.WeakSet[Any] = weakref.WeakSet()  # greenlets that have answered once
 
     def timeout_ctx(self) -> gevent.Timeout:
         """The keepalive deadline on reading a request's headers, remembered for a prompt stop."""
-        # Once stopping, a connection gets no new wait: what it already sent is still served.
+        current = gevent.getcurrent()
+        if current not in self._served:
+            # A new connection's first request is on its way (a client connects to send one):
+            # it gets its whole deadline, stopping or not, else a reload cuts it unanswered.
+            return gevent.Timeout(self.cfg.keepalive, False)
+        # Once stopping, a kept-alive connection gets no new wait; the client opens another.
         wait = gevent.Timeout(self.cfg.keepalive if self.alive else 0, False)
-        self._waits[gevent.getcurrent()] = wait
+        self._waits[current] = wait
         return wait
 
     def handle_exit(self, sig: int, frame: Any) -> None:
@@ -128,6 +135,7 @@ class BoundedGeventWorker(GeventWorker):
 
     def handle_request(self, listener_name: str, req: Any, sock: Any, addr: Any) -> bool:
         """Serve one request within REQUEST_SECONDS, then let the other connections go first."""
+        self._served.add(gevent.getcurrent())
         deadline = gevent.Timeout(REQUEST_SECONDS)
         corked = HeadersWithBody(sock)
         try:
