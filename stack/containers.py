@@ -53,15 +53,16 @@ class Containers:
         elif self._name_taken(name):
             raise not_ours("container", name, self.resources.project)
         self.progress.update("Container", name, "Creating")
-        try:
-            created = self.client.containers.create(**args)
-        except APIError as error:
-            if error.status_code == 409:  # the name was free a moment ago: another command took it
-                raise concurrent_error(f"container {name}", self.resources.project) from None
-            raise
-        journal.on_failure(
-            f"container {name}", lambda: self.remove(created), f"docker rm -f {created.id[:12]}"
-        )
+        with journal.change(f"creating container {name}"):
+            try:
+                created = self.client.containers.create(**args)
+            except APIError as error:
+                if error.status_code == 409:  # the name was free a moment ago: another command took it
+                    raise concurrent_error(f"container {name}", self.resources.project) from None
+                raise
+            journal.on_failure(
+                f"container {name}", lambda: self.remove(created), f"docker rm -f {created.id[:12]}"
+            )
         if current:
             # Only now: the old one serves until the new one is created, then frees the port.
             current.stop(timeout=STOP_TIMEOUT)
@@ -72,12 +73,13 @@ class Containers:
     def _set_aside(self, current: Container, name: str, new_image_id: str, journal: Journal) -> None:
         """Rename ``current`` out of the way, to be restored if the run fails or removed once it succeeds."""
         aside = f"{name}-replaced-{current.id[:12]}"
-        current.rename(aside)
-        journal.on_failure(
-            f"container {aside} (the one this run replaced)",
-            lambda: self._restore(current, name),
-            f"docker rm -f {name}; docker rename {aside} {name}; docker start {name}",
-        )
+        with journal.change(f"renaming container {name}"):
+            current.rename(aside)
+            journal.on_failure(
+                f"container {aside} (the one this run replaced)",
+                lambda: self._restore(current, name),
+                f"docker rm -f {name}; docker rename {aside} {name}; docker start {name}",
+            )
         journal.on_success(
             f"container {aside} (replaced)",
             lambda: self._remove_replaced(current, new_image_id),

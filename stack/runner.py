@@ -100,11 +100,12 @@ class Runner:
         if any(item.name == spec.name for item in collection.list(filters={"name": spec.name})):
             raise not_ours(kind.lower(), spec.name, self.spec.project)
         self.progress.update(kind, spec.name, "Creating")
-        made = collection.create(spec.name, labels=dict(spec.labels))
-        self._settle_same_name(kind, spec.name, collection, made)
-        journal.on_failure(
-            f"{kind.lower()} {spec.name}", made.remove, f"docker {kind.lower()} rm {spec.name}"
-        )
+        with journal.change(f"creating {kind.lower()} {spec.name}"):
+            made = collection.create(spec.name, labels=dict(spec.labels))
+            self._settle_same_name(kind, spec.name, collection, made)
+            journal.on_failure(
+                f"{kind.lower()} {spec.name}", made.remove, f"docker {kind.lower()} rm {spec.name}"
+            )
         self.progress.update(kind, spec.name, "Created")
 
     def _settle_same_name(
