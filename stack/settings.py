@@ -78,6 +78,12 @@ def read_settings(
     Passwords generated now are stored at once, unless ``store_credentials`` is false: then
     ``Settings.store_credentials()`` does it, once the caller has checked they may be used.
     """
+    if project == "":
+        # `--project "$P"` with P unset: falling back to the default would act on another stack,
+        # and `down --volumes` would delete its data.
+        raise StackError(
+            "--project was given an empty name", "give the project's name, or leave --project out for apl"
+        )
     project = project or env.get("APL_PROJECT") or DEFAULT_PROJECT
     if not PROJECT_NAME.fullmatch(project):
         raise StackError(

@@ -39,6 +39,7 @@ def test_one_image_can_be_overridden(tmp_path: Path) -> None:
     ("flags", "env", "message"),
     [
         ({"project": "Bad Name"}, {}, "invalid project name 'Bad Name'"),
+        ({"project": ""}, {"APL_PROJECT": "demo"}, "--project was given an empty name"),
         ({"port": 70000}, {}, "invalid port 70000"),
         ({}, {"APL_PORT": "eighty"}, "APL_PORT='eighty' is not a whole number"),
         ({"images": "nightly"}, {}, "unknown image set 'nightly'"),
