@@ -11,6 +11,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
+import stat
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -35,6 +36,14 @@ def lock_path(engine: str, project: str) -> Path:
     """The lock file for ``project`` on engine ``engine``: shared by every checkout of this user."""
     folder = Path(tempfile.gettempdir()) / f"apl-locks-{os.getuid()}"
     folder.mkdir(mode=0o700, exist_ok=True)
+    # The temporary folder is everyone's: a folder of this name made by another user (or a symlink)
+    # would let them hold every lock, and so stop every `up` and `down` of this user.
+    found = folder.lstat()
+    if not stat.S_ISDIR(found.st_mode) or found.st_uid != os.getuid() or found.st_mode & 0o077:
+        raise StackError(
+            f"{folder} is not a private folder of this user, so its locks cannot be trusted",
+            f"remove it (rm -r {folder}); the next command makes it again, mode 0700",
+        )
     return folder / f"{engine}-{project}.lock"
 
 
