@@ -91,6 +91,7 @@ INVISIBLE = {
     "tag characters": "\U000e0067\U000e0062\U000e007f",
     "soft hyphen and grapheme joiner": "\u00ad\u034f",
     "mixed blanks around a space": "\u200b \u3164 \u2800",
+    "noncharacters": "\ufdd0\uffff\U0010ffff",
 }
 
 
