@@ -17,6 +17,8 @@ ENGINE_PORT_TAKEN = ("port is already allocated", "address already in use")
 # Where the engine publishes a port: every IPv4 address and, on a host with IPv6, every IPv6
 # address too (Docker's proxy listens on [::] as well). A process on any one of them, 127.0.0.1
 # or [::1] alone included, makes the container's start fail, so each family is probed apart.
+# An engine that publishes on IPv4 only would start, but a browser sent to the URL `up` prints,
+# http://localhost:PORT, may try [::1] first and reach that other process instead.
 _WILDCARDS = ((socket.AF_INET, "0.0.0.0"), (socket.AF_INET6, "::"))
 
 
