@@ -17,10 +17,10 @@ from docker.models.networks import Network, NetworkCollection
 from docker.models.volumes import Volume, VolumeCollection
 
 from . import app_image, engine, ports, readiness, rollback
-from .containers import STOP_TIMEOUT, Containers, concurrent_error, not_ours
+from .containers import STOP_TIMEOUT, Containers, concurrent_error, name_taken
 from .errors import StackError
 from .progress import Progress
-from .resources import SERVICE_ROLES, ProjectResources, published_port, with_role
+from .resources import SERVICE_ROLES, ProjectResources, labels_of, published_port, with_role
 from .rollback import Journal
 from .settings import DEFAULT_PROJECT, Settings
 from .spec import APP_PORT, LABEL_ROLE, ResourceSpec, StackSpec
@@ -97,11 +97,16 @@ class Runner:
         if with_role(collection.list(filters=self.resources.filters), spec.labels[LABEL_ROLE]):
             self.progress.update(kind, spec.name, "Up to date")
             return
-        if any(item.name == spec.name for item in collection.list(filters={"name": spec.name})):
-            raise not_ours(kind.lower(), spec.name, self.spec.project)
+        if same := [item for item in collection.list(filters={"name": spec.name}) if item.name == spec.name]:
+            raise name_taken(kind.lower(), spec.name, self.spec.project, labels_of(same[0]))
         self.progress.update(kind, spec.name, "Creating")
         with journal.change(f"creating {kind.lower()} {spec.name}"):
-            made = collection.create(spec.name, labels=dict(spec.labels))
+            try:
+                made = collection.create(spec.name, labels=dict(spec.labels))
+            except APIError as error:
+                if error.status_code == 409:  # engines since 25 refuse a second network of one name
+                    raise concurrent_error(f"{kind.lower()} {spec.name}", self.spec.project) from None
+                raise
             self._settle_same_name(kind, spec.name, collection, made)
             journal.on_failure(
                 f"{kind.lower()} {spec.name}", made.remove, f"docker {kind.lower()} rm {spec.name}"
