@@ -30,6 +30,6 @@ USER 10001:10001
 EXPOSE 80
 # Liveness only (/healthz never touches the DB): a DB outage must not make Docker see the app as broken.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=15s --retries=3 \
-  CMD ["python", "-c", "import sys, urllib.request; sys.exit(urllib.request.urlopen('http://127.0.0.1/healthz', timeout=2).status != 200)"]
+  CMD ["python", "-c", "import sys, urllib.request; sys.exit(urllib.request.urlopen('http://127.0.0.1:80/healthz', timeout=2).status != 200)"]
 # Exec form: gunicorn is PID 1 and receives Docker's SIGTERM for a graceful stop.
 CMD ["gunicorn", "app:create_app()"]

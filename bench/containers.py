@@ -7,13 +7,14 @@ from collections.abc import Iterable
 from docker.errors import APIError
 from docker.models.containers import Container
 
+from stack.readiness import DB_ROOT_CLIENT
+
 from .background import Paced
 
 # Counters that prove each request reached the database: a query (the app) or a connection (PHP).
 DB_COUNTERS = ("Connections", "Questions", "Aborted_connects")
 _STATUS_QUERY = (
-    'MYSQL_PWD="$MYSQL_ROOT_PASSWORD" mysql --protocol=TCP -h127.0.0.1 -uroot --batch --skip-column-names'
-    ' -e "SHOW GLOBAL STATUS WHERE Variable_name IN ({names})"'
+    f'{DB_ROOT_CLIENT} --batch --skip-column-names -e "SHOW GLOBAL STATUS WHERE Variable_name IN ({{names}})"'
 )
 
 

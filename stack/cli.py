@@ -127,8 +127,12 @@ def run(args: argparse.Namespace) -> int:
     client = engine.connect()
     if args.command not in CHANGING_COMMANDS:
         return carry_out(args, settings, Runner(client, build_spec(settings), progress))
-    path = lock.lock_path(lock.engine_id(client), settings.project)
-    with lock.project_lock(path, settings.project, args.command, notice=_say):
+    if args.command == "up":
+        progress.echo(f"images: db {settings.images.db}, app built on {settings.images.python}")
+        # Pulled before the locks: the engine-side lock is a container of this image, and a pull
+        # (or a refused image name) needs no lock.
+        engine.ensure_image(client, settings.images.db, progress)
+    with lock.project_locks(client, build_spec(settings), args.command, notice=_say):
         if args.command == "up":
             settings = read(args, generate=True, store=False)
             runner = Runner(client, build_spec(settings), progress)
@@ -167,7 +171,6 @@ def carry_out(args: argparse.Namespace, settings: Settings, runner: Runner) -> i
     spec, progress = runner.spec, runner.progress
     service = SERVICES.get(vars(args).get("service") or "")
     if args.command == "up":
-        progress.echo(f"images: db {spec.db.image}, app built on {settings.images.python}")
         runner.up(build=not args.no_build, timeout=settings.wait_timeout)
         print(f"apl is up: {spec.url}")
     elif args.command == "down":

@@ -57,7 +57,7 @@ class Containers:
             try:
                 created = self.client.containers.create(**args)
             except APIError as error:
-                if error.status_code == 409:  # the name was free a moment ago: another command took it
+                if engine.name_in_use(error):  # the name was free a moment ago: another command took it
                     raise concurrent_error(f"container {name}", self.resources.project) from None
                 if _network_gone(error):
                     raise concurrent_error(

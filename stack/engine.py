@@ -28,6 +28,7 @@ STANDIN_FIX = (
     "and run with --images standin (or APL_IMAGES=standin)"
 )
 REGISTRY = re.compile(r"[A-Za-z0-9.-]+(:[0-9]{1,5})?")  # HOST[:PORT], as image names begin
+PUSHED_DIGEST = re.compile(r"digest: (sha256:[0-9a-f]{64})")
 PUSH_STATES = {"Pushing", "Pushed", "Layer already exists"}
 REGISTRY_DOWN = ("no such host", "dial tcp", "i/o timeout", "tls handshake", "connection refused", "lookup ")
 NO_IMAGE_FOR_PLATFORM = "no matching manifest"
@@ -119,11 +120,10 @@ def ensure_image(client: docker.DockerClient, name: str, progress: Progress) -> 
 
 def _pull(client: docker.DockerClient, name: str, platform: str | None = None) -> None:
     repository, tag = parse_repository_tag(name)
-    with loopback_registry_over_http(client, repository):
-        events = client.api.pull(repository, tag=tag or "latest", stream=True, decode=True, platform=platform)
-        for event in events:
-            if "error" in event:
-                raise APIError(event["error"])
+    events = client.api.pull(repository, tag=tag or "latest", stream=True, decode=True, platform=platform)
+    for event in events:
+        if "error" in event:
+            raise APIError(event["error"])
 
 
 def display_name(image: str) -> str:
@@ -134,6 +134,15 @@ def display_name(image: str) -> str:
     return image
 
 
+def name_in_use(error: APIError) -> bool:
+    """Whether the engine refused to create something because its name is taken.
+
+    Docker answers 409 Conflict; Podman 4.3 answers 500 with the reason in words.
+    """
+    text = str(error.explanation or error).lower()
+    return error.status_code == 409 or "already in use" in text or "already exists" in text
+
+
 def is_podman(client: docker.DockerClient) -> bool:
     """Whether the engine behind the Docker API is Podman."""
     return any(part.get("Name") == "Podman Engine" for part in client.version().get("Components") or [])
@@ -141,7 +150,7 @@ def is_podman(client: docker.DockerClient) -> bool:
 
 @contextlib.contextmanager
 def loopback_registry_over_http(client: docker.DockerClient, repository: str) -> Iterator[None]:
-    """Let Podman reach a registry on this host's loopback over plain HTTP, as Docker does by itself.
+    """Let Podman push to a registry on this host's loopback over plain HTTP, as Docker does by itself.
 
     Docker treats 127.0.0.0/8 registries as insecure without configuration; Podman must be told
     per request (tlsVerify=false), for which docker-py has no argument, so the query parameter rides
@@ -314,7 +323,9 @@ def _push_layers(client: docker.DockerClient, repository: str, tag: str, progres
         if layer and state in PUSH_STATES and layers.get(layer) != state:
             layers[layer] = state
             progress.update("Layer", layer, state)
-        digest = (event.get("aux") or {}).get("Digest", digest)
+        # Docker reports the digest in "aux"; Podman only in its last status line ("TAG: digest: sha256:...").
+        pushed = PUSHED_DIGEST.search(str(state or ""))
+        digest = (event.get("aux") or {}).get("Digest") or (pushed[1] if pushed else digest)
     if not digest:
         raise APIError("the registry reported no digest")
     return digest

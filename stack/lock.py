@@ -1,16 +1,25 @@
-"""One changing command at a time per project and engine.
+"""One changing command at a time per project and engine, on one host or several.
 
-On one host, a lock file per (engine, project) makes a second ``up`` or ``down`` wait for the
-first, with a one-line notice. Commands from two hosts sharing a remote engine cannot see each
-other's lock files; there the engine itself is the guard (``runner`` and ``containers``): a
-network or container name taken at the same moment ends the later command with a clear error.
+Two locks, taken in this order, each making a later command wait with a one-line notice:
+
+- a lock file per (engine, project) on this host, which the kernel drops when its holder
+  exits, however it exits;
+- a lock on the engine itself, for commands from other hosts (or users) sharing it: a
+  container that is created but never started, named after the project. Container names are
+  unique on every engine, atomically, so only one command can create it. Its holder removes
+  it when done; one left by a holder that died on this host is found stale and removed.
+
+Should both be bypassed (an engine-side lock removed by hand), the engine still refuses a
+second network or container of one name, and the later command stops with a clear error.
 """
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import os
+import socket
 import stat
 import tempfile
 from collections.abc import Callable, Iterator
@@ -18,17 +27,28 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import docker
+from docker.errors import APIError, ImageNotFound, NotFound
 
+from . import engine
 from .errors import StackError
+from .spec import LABEL_PROJECT, LABEL_ROLE, StackSpec, resource_name
 from .waiting import WaitTimeout, wait_for
+
+LABEL_HOLDER = "com.apl.lock-holder"  # "HOST PID COMMAND" of the engine-side lock's holder
 
 LOCK_DEADLINE = 600.0  # seconds a command waits for another one on the same project
 LOCK_POLL = 0.1
+LOOKUP_DEADLINE = 2.0  # seconds to find who holds a lock whose name was just taken
 
 
 def engine_id(client: docker.DockerClient) -> str:
     """A short, stable name for the engine ``client`` talks to, whichever address reaches it."""
-    identity = client.info().get("ID") or client.api.base_url
+    info = client.info()
+    # Not info's "ID": Podman makes up a new one for every request. Host name and data root
+    # name one engine on every engine, whichever address (socket, TCP) reaches it.
+    identity = (
+        f"{info.get('Name', '')}:{info.get('DockerRootDir', '')}" if info.get("Name") else client.api.base_url
+    )
     return hashlib.sha256(identity.encode()).hexdigest()[:12]
 
 
@@ -45,6 +65,16 @@ def lock_path(engine: str, project: str) -> Path:
             f"remove it (rm -r {folder}); the next command makes it again, mode 0700",
         )
     return folder / f"{engine}-{project}.lock"
+
+
+@contextmanager
+def project_locks(
+    client: docker.DockerClient, spec: StackSpec, command: str, notice: Callable[[str], None]
+) -> Iterator[None]:
+    """Hold this host's lock, then the engine's, for ``spec``'s project while the block runs."""
+    path = lock_path(engine_id(client), spec.project)
+    with project_lock(path, spec.project, command, notice), engine_lock(client, spec, command, notice):
+        yield
 
 
 @contextmanager
@@ -77,4 +107,106 @@ def _try_lock(fd: int) -> bool:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         return False
+    return True
+
+
+@contextmanager
+def engine_lock(
+    client: docker.DockerClient, spec: StackSpec, command: str, notice: Callable[[str], None]
+) -> Iterator[None]:
+    """Hold the engine-side lock of ``spec``'s project while the block runs.
+
+    The lock is a container, so it needs a local image: the DB's or the app's. With neither
+    (a project never started here, before its first pull) there is nothing on the engine to
+    guard yet, and the engine's own refusals stand in.
+    """
+    image = next((name for name in (spec.db.image, spec.app.image) if _present(client, name)), None)
+    if image is None:
+        yield
+        return
+    name = resource_name(spec.project, "apl-lock")
+    holder = f"{socket.gethostname()} {os.getpid()} {command}"
+    labels = {LABEL_PROJECT: spec.project, LABEL_ROLE: "lock", LABEL_HOLDER: holder}
+
+    def take() -> bool:
+        try:
+            client.containers.create(image, name=name, labels=labels, network_disabled=True)
+        except APIError as error:
+            if not engine.name_in_use(error):  # the name is taken: the lock is held
+                raise
+            _remove_if_stale(client, name)
+            return False
+        return True
+
+    def holder_or_taken() -> str | bool:
+        # The engine reserves the name before the container can be looked up: retry briefly.
+        return _holder(client, name) or take()
+
+    if not take():
+        try:
+            found = wait_for(holder_or_taken, timeout=LOOKUP_DEADLINE, interval=0.02)
+        except WaitTimeout:
+            found = "another orchestrate.py"
+        if found is True:
+            yield from _held(client, name)
+            return
+        other = found
+        notice(f"waiting: {other} is working on project {spec.project}")
+        try:
+            wait_for(take, timeout=LOCK_DEADLINE, interval=LOCK_POLL)
+        except WaitTimeout:
+            raise StackError(
+                f"{other} has been working on project {spec.project} for over {LOCK_DEADLINE:g}s",
+                f"wait until it finishes; if it no longer runs, remove its lock: docker rm {name}",
+            ) from None
+    yield from _held(client, name)
+
+
+def _held(client: docker.DockerClient, name: str) -> Iterator[None]:
+    """Yield once with the engine-side lock ``name`` held; remove it afterwards, however the block ends."""
+    try:
+        yield
+    finally:
+        with contextlib.suppress(NotFound):
+            client.containers.get(name).remove(force=True)
+
+
+def _present(client: docker.DockerClient, image: str) -> bool:
+    try:
+        client.images.get(image)
+    except (ImageNotFound, APIError):
+        return False
+    return True
+
+
+def _holder(client: docker.DockerClient, name: str) -> str | None:
+    """Who holds the engine-side lock, as the notice names them; None if it is not there (yet)."""
+    try:
+        labels = client.containers.get(name).labels
+    except NotFound:
+        return None
+    host, pid, command = (labels.get(LABEL_HOLDER) or "? ? another command").split(" ", 2)
+    return f"orchestrate.py {command} (pid {pid} on {host})"
+
+
+def _remove_if_stale(client: docker.DockerClient, name: str) -> None:
+    """Remove a lock whose holder died on this host: no process of its pid runs here any more."""
+    try:
+        lock = client.containers.get(name)
+        host, pid, _ = lock.labels[LABEL_HOLDER].split(" ", 2)
+    except (NotFound, KeyError, ValueError):
+        return
+    if host != socket.gethostname() or _alive(int(pid)):
+        return
+    with contextlib.suppress(NotFound):
+        lock.remove(force=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
     return True

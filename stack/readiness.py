@@ -9,6 +9,7 @@ first within a deadline; ``status`` reports both by the same rule, so the comman
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import requests
 from docker.errors import APIError
@@ -27,6 +28,7 @@ PROBE_TIMEOUT = 2.0  # seconds one HTTP probe may take
 # remote engine's address or a pod's IP would be refused.
 PROBE_HOST = "localhost"
 LOG_TAIL = 15  # log lines shown when a container does not get ready
+HEALTH_GRACE = 5.0  # seconds past two healthcheck intervals before `status` says the engine runs none
 
 # The mysql client inside the DB container, over TCP as the app connects (both images ship it),
 # as root or as the app's user; the passwords come from the container's own environment.
@@ -88,7 +90,27 @@ def health(container: Container, role: str, url: str | None) -> str:
     if container.status != "running":
         return ""
     ready = db_answers(container) if role == "db" else url is not None and app_answers(url)
-    return "healthy" if ready else "not ready"
+    said = "healthy" if ready else "not ready"
+    return f"{said} (engine runs no healthcheck)" if engine_runs_no_healthcheck(container.attrs) else said
+
+
+def engine_runs_no_healthcheck(attrs: dict, now: datetime | None = None) -> bool:
+    """Whether the engine has never run this container's healthcheck, long after it should have.
+
+    Podman without systemd (WSL, a container, a CI machine) schedules none: its health stays
+    "starting" for ever, which `status` says rather than leave `docker ps` to puzzle the user.
+    """
+    check = (attrs.get("Config") or {}).get("Healthcheck") or {}
+    state = attrs.get("State") or {}
+    if not check.get("Test") or check["Test"][0] == "NONE" or (state.get("Health") or {}).get("Log"):
+        return False
+    try:
+        started = datetime.strptime(state.get("StartedAt", "")[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC)
+    except ValueError:
+        return False
+    # The first run is due one interval after the start: allow two (Docker's default interval is 30 s).
+    interval = (check.get("Interval") or 30 * 10**9) / 10**9
+    return ((now or datetime.now(UTC)) - started).total_seconds() > 2 * interval + HEALTH_GRACE
 
 
 def wait_until_ready(db: Container, app: Container, url: str, timeout: float, progress: Progress) -> None:

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import TypeVar
 
 import docker
+from docker.errors import APIError
 from docker.models.containers import Container
 from docker.models.images import Image
 from docker.models.networks import Network
@@ -81,6 +82,20 @@ def with_role(items: list[T], role: str) -> list[T]:
 def labels_of(item: Container | Network | Volume | Image) -> dict[str, str] | None:
     """The labels of any kind of resource (docker-py gives containers and images a property, not the rest)."""
     return item.labels if isinstance(item, Container | Image) else item.attrs.get("Labels")
+
+
+def attached(network: Network) -> list[str]:
+    """The names of the containers attached to ``network``."""
+    network.reload()
+    return [endpoint.get("Name", "?") for endpoint in (network.attrs.get("Containers") or {}).values()]
+
+
+def remove_network(network: Network) -> None:
+    """Remove ``network``, refused while containers use it, as Docker refuses (Podman would remove it)."""
+    users = attached(network)
+    if users:
+        raise APIError(f"network {network.name} has active endpoints: {', '.join(users)}")
+    network.remove()
 
 
 def host_ports(container: Container) -> set[int]:

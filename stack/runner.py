@@ -13,21 +13,20 @@ from collections.abc import Callable
 import docker
 from docker.errors import APIError
 from docker.models.containers import Container
-from docker.models.networks import Network, NetworkCollection
-from docker.models.volumes import Volume, VolumeCollection
+from docker.models.networks import Network
+from docker.models.volumes import Volume
 
 from . import app_image, engine, ports, readiness, rollback
-from .containers import STOP_TIMEOUT, Containers, concurrent_error, name_taken
+from .containers import STOP_TIMEOUT, Containers
 from .errors import StackError
+from .network_and_volume import NetworkAndVolume
 from .progress import Progress
-from .resources import SERVICE_ROLES, ProjectResources, labels_of, published_port, with_role
+from .resources import SERVICE_ROLES, ProjectResources, attached, published_port, remove_network
 from .rollback import Journal
 from .settings import DEFAULT_PROJECT, Settings
-from .spec import APP_PORT, LABEL_ROLE, ResourceSpec, StackSpec
-from .waiting import wait_for
+from .spec import APP_PORT, LABEL_ROLE, StackSpec
 
 UP_FIX = "start the stack with `python orchestrate.py up`"
-SETTLE_DEADLINE = 10.0  # seconds for a concurrent command to remove its duplicate network
 
 
 class Runner:
@@ -39,6 +38,7 @@ class Runner:
         self.progress = progress
         self.resources = ProjectResources(client, spec.project)
         self.containers = Containers(client, self.resources, progress, spec.host_port)
+        self.network_and_volume = NetworkAndVolume(client, self.resources, spec, progress)
         # A remote engine (DOCKER_HOST=tcp://...) publishes ports on its own host, not on this one.
         self.remote_host = engine.published_host(client)
 
@@ -60,8 +60,7 @@ class Runner:
             build_spec = self.spec.app.build
             assert build_spec is not None
             app = app_image.current(self.client, build_spec, build, self.progress)
-            self._ensure_resource("Network", self.spec.network, self.client.networks, journal)
-            self._ensure_resource("Volume", self.spec.volume, self.client.volumes, journal)
+            self.network_and_volume.ensure(journal)
             # The DB initialises while the app image builds and starts: the app waits for it.
             db_container = self.containers.ensure(self.spec.db, db_image.id, journal)
             app = app or app_image.build(self.client, build_spec, self.progress)
@@ -87,57 +86,6 @@ class Runner:
             return  # a remote engine's ports are not this host's to probe; the engine reports conflicts
         ports.check_free(self.client, self.spec.host_port)
 
-    def _ensure_resource(
-        self,
-        kind: str,
-        spec: ResourceSpec,
-        collection: NetworkCollection | VolumeCollection,
-        journal: Journal,
-    ) -> None:
-        if with_role(collection.list(filters=self.resources.filters), spec.labels[LABEL_ROLE]):
-            self.progress.update(kind, spec.name, "Up to date")
-            return
-        if same := [item for item in collection.list(filters={"name": spec.name}) if item.name == spec.name]:
-            raise name_taken(kind.lower(), spec.name, self.spec.project, labels_of(same[0]))
-        self.progress.update(kind, spec.name, "Creating")
-        with journal.change(f"creating {kind.lower()} {spec.name}"):
-            try:
-                made = collection.create(spec.name, labels=dict(spec.labels))
-            except APIError as error:
-                if error.status_code == 409:  # engines since 25 refuse a second network of one name
-                    raise concurrent_error(f"{kind.lower()} {spec.name}", self.spec.project) from None
-                raise
-            self._settle_same_name(kind, spec.name, collection, made)
-            journal.on_failure(
-                f"{kind.lower()} {spec.name}", made.remove, f"docker {kind.lower()} rm {spec.name}"
-            )
-        self.progress.update(kind, spec.name, "Created")
-
-    def _settle_same_name(
-        self, kind: str, name: str, collection: NetworkCollection | VolumeCollection, made: Network | Volume
-    ) -> None:
-        """The engine's guard against a command on another host: one network per name, never two.
-
-        An engine may let two commands create a network of one name at the same moment. Both
-        then see both; the one with the lower ID stays, the other is removed by its maker,
-        which stops with a clear error. (A volume of an existing name is the existing one.)
-        """
-        if kind != "Network":
-            return
-        same = [item for item in collection.list(filters={"name": name}) if item.name == name]
-        if len(same) < 2:
-            return
-        keeper = min(same, key=lambda item: item.id)
-        if made.id != keeper.id:
-            made.remove()
-            raise concurrent_error(f"network {name}", self.spec.project)
-        # Ours stays: wait until the other command has removed its copy, so names are unambiguous.
-        wait_for(
-            lambda: len([item for item in collection.list(filters={"name": name}) if item.name == name]) == 1,
-            timeout=SETTLE_DEADLINE,
-            interval=0.05,
-        )
-
     def down(self, volumes: bool = False, images: bool = False) -> bool:
         """Remove the containers (the app first) and the network; the volume and image only when asked.
 
@@ -158,10 +106,10 @@ class Runner:
             for item in listing():
                 found = True
                 try:
-                    # Asked, not left to the engine: Podman removes a network that containers still use.
-                    if isinstance(item, Network) and _attached(item):
-                        raise APIError(f"network {item.name} has active endpoints")
-                    item.remove()
+                    if isinstance(item, Network):
+                        remove_network(item)
+                    else:
+                        item.remove()
                 except APIError:  # something outside the stack still uses it: say what, remove the rest
                     in_use.append(f"{kind.lower()} {item.name} ({_users(item)})")
                     continue
@@ -278,15 +226,9 @@ class Runner:
         return container
 
 
-def _attached(network: Network) -> list[str]:
-    """The names of the containers attached to ``network``."""
-    network.reload()
-    return [endpoint.get("Name", "?") for endpoint in (network.attrs.get("Containers") or {}).values()]
-
-
 def _users(item: Network | Volume) -> str:
     """Name what keeps a network or volume in use, as far as the engine tells."""
     if isinstance(item, Network):
-        names = _attached(item)
+        names = attached(item)
         return "attached: " + ", ".join(names) if names else "in use"
     return "used by a container outside the stack"

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import docker
 import pytest
 
+from stack.images import images_from_env
 from stack.ports import free_port
 
-from .support import SESSION_PROJECT, Orchestrate, Stack, remove_project, run_orchestrate
+from .support import RUN_ID, SESSION_PROJECT, Orchestrate, Stack, remove_project, run_orchestrate
 
 
 @pytest.fixture(scope="session")
@@ -39,3 +42,18 @@ def stack(docker_client: docker.DockerClient) -> Iterator[Stack]:
     finally:
         run_orchestrate("--project", running.project, "down", "--volumes", "--rmi")
         remove_project(docker_client, running.project)
+
+
+@pytest.fixture
+def never_ready_image(docker_client: docker.DockerClient, tmp_path: Path) -> Iterator[str]:
+    """The configured DB image with an entrypoint that runs but never serves."""
+    db_image = images_from_env(os.environ).db
+    tag = f"apltest/never-ready:{RUN_ID}"
+    (tmp_path / "Dockerfile").write_text(
+        f"FROM {db_image}\n"
+        # Exits at once on SIGTERM, so cleanup does not wait out the stop timeout.
+        'ENTRYPOINT ["sh", "-c", "trap \'exit 0\' TERM; while :; do sleep 1 & wait $!; done"]\n'
+    )
+    docker_client.images.build(path=str(tmp_path), tag=tag, rm=True)
+    yield tag
+    docker_client.images.remove(tag, force=True)

@@ -19,6 +19,7 @@ import requests
 from stack.cleanup import remove_labelled
 from stack.images import images_from_env
 from stack.invoke import run_orchestrate as _run
+from stack.ports import free_port
 from stack.readiness import READINESS_PATH
 from stack.resources import ProjectResources
 from stack.settings import REPO_ROOT, credentials_file
@@ -82,3 +83,36 @@ def wait_until_connected(base_url: str, timeout: float = 180) -> str:
     page = requests.get(f"{base_url}/", timeout=10)
     assert page.status_code == 200
     return page.text
+
+
+NOTHING = {"containers": [], "networks": [], "volumes": []}
+
+
+def debris(client: docker.DockerClient, project: str) -> dict[str, list[str]]:
+    """What the project still owns, but for images: a fully built image is reusable cache, not debris."""
+    left = owned(client, project)
+    del left["images"]
+    return left
+
+
+def failure(result: subprocess.CompletedProcess) -> list[str]:
+    """Check the command failed with exit code 1; return its 'error:' line and the 'fix:' line after it."""
+    assert result.returncode == 1, result.stderr
+    lines = result.stderr.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("error: "))
+    return lines[start : start + 2]
+
+
+def never_ready_up(project: str, db_image: str, timeout: float) -> list[str]:
+    """Arguments for `up` of ``project`` on a free port with a DB image that never gets ready."""
+    return [
+        "--project",
+        project,
+        "--port",
+        str(free_port()),
+        "--db-image",
+        db_image,
+        "--timeout",
+        f"{timeout:g}",
+        "up",
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -52,8 +53,12 @@ def test_compose_runs_the_exported_stack(
     assert exported.returncode == 0, exported.stderr
     compose = [*compose_cli, "-f", str(target)]
 
+    # Compose's classic builder on every engine: with BuildKit it would start a BuildKit container
+    # on engines that lack one built in (Podman), pulled from Docker Hub (README, "Engines").
+    classic = {**os.environ, "DOCKER_BUILDKIT": "0"}
+
     def run(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([*compose, *args], capture_output=True, text=True, timeout=600)
+        return subprocess.run([*compose, *args], capture_output=True, text=True, timeout=600, env=classic)
 
     try:
         up = run("up", "-d", "--wait", "--wait-timeout", "240")

@@ -2,43 +2,23 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import signal
 import socket
 import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
-import docker
 import pytest
 import requests
 
-from stack.images import images_from_env
+from stack.invoke import orchestrate_command
 from stack.ports import free_port
+from stack.resources import ProjectResources
 from stack.waiting import wait_for
 
-from .support import REPO, RUN_ID, Orchestrate, Stack, owned
+from .support import NOTHING, REPO, Orchestrate, Stack, debris, failure, never_ready_up, owned
 
 pytestmark = pytest.mark.integration
-
-NOTHING = {"containers": [], "networks": [], "volumes": []}
-
-
-def debris(client: docker.DockerClient, project: str) -> dict[str, list[str]]:
-    """What the project still owns, but for images: a fully built image is reusable cache, not debris."""
-    left = owned(client, project)
-    del left["images"]
-    return left
-
-
-def failure(result: subprocess.CompletedProcess) -> list[str]:
-    """Check the command failed with exit code 1; return its 'error:' line and the 'fix:' line after it."""
-    assert result.returncode == 1, result.stderr
-    lines = result.stderr.splitlines()
-    start = next(i for i, line in enumerate(lines) if line.startswith("error: "))
-    return lines[start : start + 2]
 
 
 @pytest.mark.parametrize(
@@ -93,36 +73,10 @@ def test_image_that_cannot_be_pulled(orchestrate: Orchestrate, project: str, doc
     assert debris(docker_client, project) == NOTHING
 
 
-@pytest.fixture
-def never_ready_image(docker_client: docker.DockerClient, tmp_path: Path) -> Iterator[str]:
-    """The configured DB image with an entrypoint that runs but never serves."""
-    db_image = images_from_env(os.environ).db
-    tag = f"apltest/never-ready:{RUN_ID}"
-    (tmp_path / "Dockerfile").write_text(
-        f"FROM {db_image}\n"
-        # Exits at once on SIGTERM, so cleanup does not wait out the stop timeout.
-        'ENTRYPOINT ["sh", "-c", "trap \'exit 0\' TERM; while :; do sleep 1 & wait $!; done"]\n'
-    )
-    docker_client.images.build(path=str(tmp_path), tag=tag, rm=True)
-    yield tag
-    docker_client.images.remove(tag, force=True)
-
-
 def test_db_that_never_gets_ready(
     orchestrate: Orchestrate, project: str, never_ready_image: str, docker_client
 ) -> None:
-    result = orchestrate(
-        "--project",
-        project,
-        "--port",
-        str(free_port()),
-        "--db-image",
-        never_ready_image,
-        "--timeout",
-        "3",
-        "up",
-    )
-    problem, fix = failure(result)
+    problem, fix = failure(orchestrate(*never_ready_up(project, never_ready_image, timeout=3)))
     assert problem == f"error: the database in container {project}-mysql did not accept a TCP query within 3s"
     assert "log lines" in fix
     assert debris(docker_client, project) == NOTHING
@@ -136,41 +90,32 @@ def test_build_error_names_the_failing_step(
         REPO, copy, ignore=shutil.ignore_patterns(".git", ".venv", ".apl", "__pycache__", ".*_cache")
     )
     dockerfile = copy / "Dockerfile"
-    step = f"RUN echo {project} step is broken && exit 3"  # the project names this test's step alone
+    step = f"RUN echo this step of {project} is broken && exit 3"
     dockerfile.write_text(dockerfile.read_text() + f"\n{step}\n")
     result = orchestrate("--project", project, "--port", str(free_port()), "up", root=copy)
     problem, _ = failure(result)
     assert "failed at Step" in problem and step in problem
     assert "its command exited with code 3" in problem
     assert debris(docker_client, project) == NOTHING
-    # The failed step's build container is removed too. Only this test's step is looked for: other
-    # commands on a shared engine create and remove containers meanwhile.
-    commands = [" ".join(c.attrs["Config"]["Cmd"] or []) for c in docker_client.containers.list(all=True)]
-    assert not [command for command in commands if f"{project} step is broken" in command]
+    # The failed step's build container is removed too: found by its command, which names this project
+    # only, so builds and containers of others on the same engine cannot change the outcome.
+    step_containers = [
+        c.name for c in docker_client.containers.list(all=True) if project in c.attrs.get("Command", "")
+    ]
+    assert step_containers == []
 
 
 def test_ctrl_c_during_up_removes_what_it_made(project: str, never_ready_image: str, docker_client) -> None:
     process = subprocess.Popen(
-        [
-            sys.executable,
-            str(REPO / "orchestrate.py"),
-            "--project",
-            project,
-            "--port",
-            str(free_port()),
-            "--db-image",
-            never_ready_image,
-            "--timeout",
-            "120",
-            "up",
-        ],
+        orchestrate_command(*never_ready_up(project, never_ready_image, timeout=120)),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
     try:
         # Interrupt once `up` is waiting: both containers then exist.
-        wait_for(lambda: len(owned(docker_client, project)["containers"]) == 2, timeout=120, interval=0.2)
+        services = ProjectResources(docker_client, project)
+        wait_for(lambda: len(services.containers()) == 2, timeout=120, interval=0.2)
         process.send_signal(signal.SIGINT)
         _, stderr = process.communicate(timeout=60)
     finally:

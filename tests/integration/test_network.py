@@ -65,4 +65,4 @@ def test_the_db_port_is_not_published(docker_client: docker.DockerClient, stack:
     # Engines list an exposed port with no binding differently ({} or {"3306/tcp": None}).
     assert all(not bindings for bindings in (db.attrs["HostConfig"]["PortBindings"] or {}).values())
     published = db.attrs["NetworkSettings"]["Ports"] or {}
-    assert all(not bindings for bindings in published.values())
+    assert published and all(not bindings for bindings in published.values()), published

@@ -150,4 +150,4 @@ def test_logs_follow_shows_new_lines_until_interrupted(stack: Stack) -> None:
             assert follower.wait(timeout=10) == 130
         finally:
             follower.kill()
-    assert all(line.startswith(f"{stack.name('apl-app')} | ") for line in seen)
+    assert seen and all(line.startswith(f"{stack.name('apl-app')} | ") for line in seen)

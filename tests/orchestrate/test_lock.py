@@ -1,17 +1,65 @@
-"""The lock folder lives in the shared temporary folder: only a private one of this user is used."""
+"""The project lock: a second holder waits, saying so once, and gets the lock when the first lets go."""
 
 from __future__ import annotations
 
 import os
 import tempfile
+import threading
 from pathlib import Path
 
 import pytest
 
 from stack import lock
 from stack.errors import StackError
+from stack.waiting import wait_for
 
 pytestmark = pytest.mark.unit
+
+
+def test_a_second_command_waits_for_the_first_and_says_who_holds_it(tmp_path: Path) -> None:
+    path = tmp_path / "engine-demo.lock"
+    said: list[str] = []
+    order: list[str] = []
+    first_in = threading.Event()
+
+    def first() -> None:
+        with lock.project_lock(path, "demo", "up", said.append):
+            first_in.set()
+            wait_for(lambda: said, timeout=30)  # holds the lock until the second says it waits
+            order.append("first done")
+
+    holder = threading.Thread(target=first)
+    holder.start()
+    assert first_in.wait(timeout=30)
+    # The flock is per open file: a second open in this process contends exactly as another process would.
+    with lock.project_lock(path, "demo", "down", said.append):
+        order.append("second in")
+    holder.join(timeout=30)
+    assert order == ["first done", "second in"]
+    assert len(said) == 1 and said[0].startswith("waiting: orchestrate.py up (pid ")
+    assert said[0].endswith("is working on project demo")
+
+
+def test_a_lock_held_too_long_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "engine-demo.lock"
+    monkeypatch.setattr(lock, "LOCK_DEADLINE", 0.2)
+
+    def second() -> None:
+        with lock.project_lock(path, "demo", "down", lambda _: None):
+            pass  # never reached
+
+    with lock.project_lock(path, "demo", "up", lambda _: None), pytest.raises(StackError) as raised:
+        second()
+    assert "has been working on project demo for over 0.2s" in raised.value.problem
+    assert raised.value.fix
+
+
+def test_lock_files_are_per_engine_and_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    one, two = lock.lock_path("aaa", "demo"), lock.lock_path("bbb", "demo")
+    assert one != two and one.parent == two.parent and one.parent.parent == tmp_path
+    assert one.parent.stat().st_mode & 0o777 == 0o700
 
 
 @pytest.fixture
@@ -19,12 +67,6 @@ def tmp_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A temporary folder of its own, standing in for /tmp."""
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     return tmp_path
-
-
-def test_the_lock_folder_is_made_private(tmp_root: Path) -> None:
-    path = lock.lock_path("engine", "demo")
-    assert path.parent == tmp_root / f"apl-locks-{os.getuid()}"
-    assert path.parent.stat().st_mode & 0o777 == 0o700
 
 
 @pytest.mark.parametrize("kind", ["open to others", "symlink"])

@@ -30,7 +30,7 @@ def test_ascii_text_is_drawn() -> None:
     assert art is not None
     assert art == art.strip("\n")
     assert len(art.splitlines()) > 1
-    assert all(line == line.rstrip() for line in art.splitlines())
+    assert art.splitlines() and all(line == line.rstrip() for line in art.splitlines())
 
 
 @pytest.mark.parametrize("font", figlet.FONTS)

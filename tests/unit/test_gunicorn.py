@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from stack.spec import APP_PORT
+
 pytestmark = pytest.mark.unit
 
 REPO = Path(__file__).resolve().parents[2]
@@ -54,7 +56,7 @@ def test_settings_fit_docker(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GUNICORN_WORKERS", "3")
     monkeypatch.setenv("GUNICORN_THREADS", "5")
     conf = runpy.run_path(str(CONF))
-    assert conf["bind"] == "0.0.0.0:80"
+    assert conf["bind"] == f"0.0.0.0:{APP_PORT}"
     assert (conf["workers"], conf["threads"], conf["worker_class"]) == (3, 5, "gthread")
     assert conf["graceful_timeout"] < 10  # Docker's stop timeout
     assert conf["accesslog"] == "-"
