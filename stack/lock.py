@@ -27,7 +27,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import docker
-from docker.errors import APIError, ImageNotFound, NotFound
+import requests
+from docker.errors import APIError, DockerException, ImageNotFound, NotFound
 
 from . import engine
 from .errors import StackError
@@ -166,9 +167,19 @@ def _held(client: docker.DockerClient, name: str) -> Iterator[None]:
     """Yield once with the engine-side lock ``name`` held; remove it afterwards, however the block ends."""
     try:
         yield
-    finally:
-        with contextlib.suppress(NotFound):
-            client.containers.get(name).remove(force=True)
+    except BaseException:
+        # The block's own error is the one to report (an engine gone mid-`up` comes with the list of
+        # what is left): failing to remove the lock must not replace it. A lock left so is found
+        # stale and taken over by the next command on this host.
+        with contextlib.suppress(DockerException, requests.RequestException):
+            _release(client, name)
+        raise
+    _release(client, name)
+
+
+def _release(client: docker.DockerClient, name: str) -> None:
+    with contextlib.suppress(NotFound):
+        client.containers.get(name).remove(force=True)
 
 
 def _present(client: docker.DockerClient, image: str) -> bool:

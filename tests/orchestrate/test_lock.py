@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 import tempfile
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+import requests
 
 from stack import lock
 from stack.errors import StackError
@@ -85,3 +87,28 @@ def test_a_lock_folder_others_could_use_is_refused(tmp_root: Path, kind: str) ->
         == f"{folder} is not a private folder of this user, so its locks cannot be trusted"
     )
     assert f"rm -r {folder}" in raised.value.fix
+
+
+class GoneEngine:
+    """An engine that went away mid-command: every request fails to connect (as docker-py lets through).
+
+    The shared engine cannot be stopped for a test; this stands for it where only the error matters.
+    """
+
+    class containers:  # noqa: N801 - the attribute docker-py's client has
+        @staticmethod
+        def get(_name: str) -> None:
+            raise requests.ConnectionError("('Connection aborted.', ConnectionRefusedError(111))")
+
+
+def test_an_engine_gone_while_the_lock_is_held_leaves_the_commands_own_error() -> None:
+    # `up` reports what it could not undo; removing the lock on the way out must not replace that.
+    own = StackError("the Docker engine could not be reached", details="  container p-mysql: docker rm -f 1")
+    with pytest.raises(StackError) as raised, contextmanager(lock._held)(GoneEngine(), "p-apl-lock"):
+        raise own
+    assert raised.value is own
+
+
+def test_an_engine_gone_after_a_good_command_is_still_said() -> None:
+    with pytest.raises(requests.ConnectionError), contextmanager(lock._held)(GoneEngine(), "p-apl-lock"):
+        pass
