@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 
 from flask import Flask, abort, current_app, request
+from gunicorn.http.errors import ParseException
 
 
 def _size_chunked_body() -> None:
@@ -34,7 +35,9 @@ def _size_chunked_body() -> None:
             if not chunk:
                 break
             body += chunk
-    except (OSError, ValueError):  # gunicorn's errors for a malformed or unfinished chunked body
+    # gunicorn decodes the chunks as they are read: a bad chunk size, extension, terminator or
+    # trailer is a ParseException (not an OSError), a body cut short NoMoreData (an OSError).
+    except (OSError, ValueError, ParseException):
         abort(400, description="the chunked request body is malformed or ended early")
     if len(body) > limit:
         abort(413)  # errors.py drains the rest from the original stream, then answers

@@ -4,8 +4,9 @@ Invisible here: spaces and separators (Z*), format characters (Cf: zero-width sp
 joiners, BOM, word joiner, direction marks and overrides, tags, soft hyphen), controls and
 surrogates, and every other Default_Ignorable_Code_Point of Unicode (variation selectors,
 the combining grapheme joiner, the Hangul fillers, ...), plus the braille blank, which is a
-symbol that prints nothing. Everything else counts as visible: letters of every script,
-digits, punctuation, symbols and emoji, and combining marks (an accent shows even on a space).
+symbol that prints nothing, and the noncharacters, which are never assigned. Everything else
+counts as visible: letters of every script, digits, punctuation, symbols and emoji, and combining
+marks (an accent shows even on a space).
 """
 
 from __future__ import annotations
@@ -34,9 +35,17 @@ _TAGS_FIRST, _TAGS_LAST = "\U000e0000", "\U000e0fff"
 
 def is_visible(char: str) -> bool:
     """Tell whether one code point shows as something on screen."""
-    if char in _BLANK or _TAGS_FIRST <= char <= _TAGS_LAST:
+    if char in _BLANK or _TAGS_FIRST <= char <= _TAGS_LAST or _is_noncharacter(ord(char)):
         return False
     return unicodedata.category(char) not in _INVISIBLE_CATEGORIES
+
+
+def _is_noncharacter(code: int) -> bool:
+    """Unicode's 66 noncharacters (U+FDD0..U+FDEF, and the last two of every plane): never assigned,
+    kept for programs' internal use, so no font draws them. Other unassigned code points stay
+    visible: they may be characters newer than this Python's Unicode tables (new emoji).
+    """
+    return 0xFDD0 <= code <= 0xFDEF or code & 0xFFFE == 0xFFFE
 
 
 def has_visible(text: str) -> bool:

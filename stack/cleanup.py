@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 
@@ -27,6 +28,33 @@ def sigint_ignored() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+@contextmanager
+def sigint_deferred(notice: str) -> Iterator[None]:
+    """Hold a Ctrl-C back until the block ends, saying ``notice`` once; then raise KeyboardInterrupt.
+
+    For a change to the engine and the record of how to undo it: interrupted between the two (a
+    request sent, its answer not yet read), the change would be made and never undone.
+    """
+    pressed: list[int] = []
+
+    def hold(signum: int, _frame: object) -> None:
+        if not pressed:
+            print(notice, file=sys.stderr)
+        pressed.append(signum)
+
+    try:
+        previous = signal.signal(signal.SIGINT, hold)
+    except ValueError:  # not the main thread: signals are not ours to change
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if pressed:
+        raise KeyboardInterrupt
 
 
 def remove_labelled(client: docker.DockerClient, label: str, value: str) -> None:

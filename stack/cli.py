@@ -108,17 +108,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse(sys.argv[1:] if argv is None else list(argv))
     try:
         return run(args)
-    except StackError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return error.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except (DockerException, requests.RequestException) as error:
+    except (StackError, DockerException, requests.RequestException) as error:
         # The engine refused a request or went away mid-command: one line, never a traceback.
-        print(f"error: the Docker engine failed a request: {_first_line(error)}", file=sys.stderr)
-        print("fix: run the command again; `python orchestrate.py status` shows what exists", file=sys.stderr)
-        return 1
+        reported = error if isinstance(error, StackError) else engine.lost(error) or failed_request(error)
+        print(f"error: {reported}", file=sys.stderr)
+        return reported.exit_code
+
+
+def failed_request(error: BaseException) -> StackError:
+    """The error for a request the engine answered with a refusal nothing else explained."""
+    return StackError(
+        f"the Docker engine failed a request: {_first_line(error)}",
+        "run the command again; `python orchestrate.py status` shows what exists",
+    )
 
 
 def parse(argv: list[str]) -> argparse.Namespace:

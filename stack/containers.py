@@ -14,9 +14,9 @@ from . import app_image, engine, ports
 from .container_args import create_args
 from .errors import StackError
 from .progress import Progress
-from .resources import ProjectResources
+from .resources import ProjectResources, labels_of
 from .rollback import Journal
-from .spec import LABEL_CONFIG_HASH, ServiceSpec
+from .spec import LABEL_CONFIG_HASH, LABEL_PROJECT, ServiceSpec
 
 STOP_TIMEOUT = 10  # seconds; gunicorn's graceful_timeout stays below it
 
@@ -50,18 +50,23 @@ class Containers:
         if current:
             self.progress.update("Container", name, "Recreating")
             self._set_aside(current, name, image_id, journal)
-        elif self._name_taken(name):
-            raise not_ours("container", name, self.resources.project)
+        elif same_name := self._named(name):
+            raise name_taken("container", name, self.resources.project, labels_of(same_name))
         self.progress.update("Container", name, "Creating")
-        try:
-            created = self.client.containers.create(**args)
-        except APIError as error:
-            if engine.name_in_use(error):  # the name was free a moment ago: another command took it
-                raise concurrent_error(f"container {name}", self.resources.project) from None
-            raise
-        journal.on_failure(
-            f"container {name}", lambda: self.remove(created), f"docker rm -f {created.id[:12]}"
-        )
+        with journal.change(f"creating container {name}"):
+            try:
+                created = self.client.containers.create(**args)
+            except APIError as error:
+                if engine.name_in_use(error):  # the name was free a moment ago: another command took it
+                    raise concurrent_error(f"container {name}", self.resources.project) from None
+                if _network_gone(error):
+                    raise concurrent_error(
+                        f"network {service.network}", self.resources.project, "removed"
+                    ) from None
+                raise
+            journal.on_failure(
+                f"container {name}", lambda: self.remove(created), f"docker rm -f {created.id[:12]}"
+            )
         if current:
             # Only now: the old one serves until the new one is created, then frees the port.
             current.stop(timeout=STOP_TIMEOUT)
@@ -72,12 +77,13 @@ class Containers:
     def _set_aside(self, current: Container, name: str, new_image_id: str, journal: Journal) -> None:
         """Rename ``current`` out of the way, to be restored if the run fails or removed once it succeeds."""
         aside = f"{name}-replaced-{current.id[:12]}"
-        current.rename(aside)
-        journal.on_failure(
-            f"container {aside} (the one this run replaced)",
-            lambda: self._restore(current, name),
-            f"docker rm -f {name}; docker rename {aside} {name}; docker start {name}",
-        )
+        with journal.change(f"renaming container {name}"):
+            current.rename(aside)
+            journal.on_failure(
+                f"container {aside} (the one this run replaced)",
+                lambda: self._restore(current, name),
+                f"docker rm -f {name}; docker rename {aside} {name}; docker start {name}",
+            )
         journal.on_success(
             f"container {aside} (replaced)",
             lambda: self._remove_replaced(current, new_image_id),
@@ -103,6 +109,8 @@ class Containers:
             text = str(error.explanation or error)
             if any(marker in text for marker in ports.ENGINE_PORT_TAKEN):
                 raise ports.taken_error(self.host_port) from None
+            if _network_gone(error):
+                raise concurrent_error("the stack's network", self.resources.project, "removed") from None
             raise
 
     def remove(self, container: Container) -> None:
@@ -113,12 +121,16 @@ class Containers:
         except NotFound:
             pass
 
-    def _name_taken(self, name: str) -> bool:
+    def _named(self, name: str) -> Container | None:
         try:
-            self.client.containers.get(name)
+            return self.client.containers.get(name)
         except NotFound:
-            return False
-        return True
+            return None
+
+
+def _network_gone(error: APIError) -> bool:
+    """A 404 naming a network, which this run found or made a moment ago: another command removed it."""
+    return error.status_code == 404 and "network" in str(error.explanation or "")
 
 
 def not_ours(kind: str, name: str, project: str) -> StackError:
@@ -129,10 +141,18 @@ def not_ours(kind: str, name: str, project: str) -> StackError:
     )
 
 
-def concurrent_error(what: str, project: str) -> StackError:
-    """The error for a name another command (on another host, sharing the engine) took at the same moment."""
+def name_taken(kind: str, name: str, project: str, labels: dict[str, str] | None) -> StackError:
+    """The error for a name found taken: if by this project's own label, by a command at the same moment."""
+    if (labels or {}).get(LABEL_PROJECT) == project:
+        return concurrent_error(f"{kind} {name}", project)
+    return not_ours(kind, name, project)
+
+
+def concurrent_error(what: str, project: str, did: str = "created") -> StackError:
+    """The error for a resource another command (on another host, sharing the engine) ``did`` something
+    to at the same moment: created a name this one was taking, or removed what it was using."""
     return StackError(
-        f"another command created {what} at the same moment (from another host or user sharing this engine)",
+        f"another command {did} {what} at the same moment (from another host or user sharing this engine)",
         f"let it finish, then run the command again (`python orchestrate.py --project {project} status` "
         "shows the stack)",
     )

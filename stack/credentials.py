@@ -16,6 +16,7 @@ from .errors import StackError
 DEFAULT_USER = "apl"
 DEFAULT_DATABASE = "apl"
 STORED_KEYS = ("MYSQL_ROOT_PASSWORD", "MYSQL_PASSWORD")  # what the credentials file may hold
+MAX_FILE_SIZE = 64 * 1024  # far above two passwords and comments, far below what fits in memory
 # Whole-string patterns (fullmatch), as MySQL takes them unquoted; the app checks the database name alike.
 USER_NAME = re.compile(r"[A-Za-z0-9_]{1,32}")
 DATABASE_NAME = re.compile(r"[A-Za-z0-9_$]{1,64}")
@@ -108,13 +109,20 @@ def store(path: Path, loaded: Loaded) -> None:
 def read_file(path: Path) -> dict[str, str]:
     """The passwords stored in ``path`` (none if it is absent); a file that is not one is a StackError."""
     try:
-        text = path.read_bytes().decode("utf-8")
+        raw = _read_regular(path)
     except FileNotFoundError:
         return {}
-    except UnicodeDecodeError:
-        raise unusable(path, "it holds bytes that are not text") from None
     except OSError as error:
         raise unusable(path, f"it cannot be read ({error.strerror or error})") from None
+    if raw is None:
+        raise unusable(path, "it is not a regular file (a device or FIFO)")
+    if len(raw) > MAX_FILE_SIZE:
+        raise unusable(path, f"it is larger than {MAX_FILE_SIZE} bytes")
+    try:
+        # utf-8-sig: an editor that saves with a byte order mark must not hide the first line's key.
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise unusable(path, "it holds bytes that are not text") from None
     values: dict[str, str] = {}
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip() or line.startswith("#"):
@@ -126,6 +134,19 @@ def read_file(path: Path) -> dict[str, str]:
             raise unusable(path, f"line {number} holds control characters")
         values[key.strip()] = value.strip()
     return values
+
+
+def _read_regular(path: Path) -> bytes | None:
+    """Up to MAX_FILE_SIZE + 1 bytes of ``path``, or None if it is no regular file (a folder raises OSError).
+
+    O_NONBLOCK: a FIFO left at the path fails the check instead of blocking every command until a
+    writer comes; a device such as /dev/zero is never read at all.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        return handle.read(MAX_FILE_SIZE + 1)
 
 
 def unusable(path: Path, why: str) -> StackError:

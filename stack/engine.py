@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import docker
+import requests
 from docker.errors import APIError, DockerException, ImageNotFound
 from docker.models.images import Image
 from docker.utils import parse_repository_tag
@@ -51,6 +52,32 @@ def connect(timeout: int = 30) -> docker.DockerClient:
             "start Docker (on a Debian host, as root: bash scripts/docker-engine.sh) or fix DOCKER_HOST",
         ) from None
     return client
+
+
+ENGINE_LOST_FIX = (
+    "check that the engine runs (`docker info`), then run the command again; "
+    "`python orchestrate.py status` shows what exists"
+)
+
+
+def no_answer(error: BaseException) -> str | None:
+    """Why the engine gave no answer to a request (gone, or hung past the timeout); None for other errors.
+
+    docker-py lets the transport's errors through as they are: requests' timeouts and connection errors.
+    """
+    if isinstance(error, requests.Timeout):  # first: a connect timeout is a connection error too
+        return "did not answer in time"
+    if isinstance(error, requests.ConnectionError):
+        return "could not be reached"
+    return None
+
+
+def lost(error: BaseException) -> StackError | None:
+    """The error for a request the engine never answered, or None if ``error`` is another kind."""
+    reason = no_answer(error)
+    if reason is None:
+        return None
+    return StackError(f"the Docker engine {reason} ({_first_line(error)})", ENGINE_LOST_FIX)
 
 
 def published_host(client: docker.DockerClient) -> str | None:

@@ -20,13 +20,15 @@ import fcntl
 import hashlib
 import os
 import socket
+import stat
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import docker
-from docker.errors import APIError, ImageNotFound, NotFound
+import requests
+from docker.errors import APIError, DockerException, ImageNotFound, NotFound
 
 from . import engine
 from .errors import StackError
@@ -55,6 +57,14 @@ def lock_path(engine: str, project: str) -> Path:
     """The lock file for ``project`` on engine ``engine``: shared by every checkout of this user."""
     folder = Path(tempfile.gettempdir()) / f"apl-locks-{os.getuid()}"
     folder.mkdir(mode=0o700, exist_ok=True)
+    # The temporary folder is everyone's: a folder of this name made by another user (or a symlink)
+    # would let them hold every lock, and so stop every `up` and `down` of this user.
+    found = folder.lstat()
+    if not stat.S_ISDIR(found.st_mode) or found.st_uid != os.getuid() or found.st_mode & 0o077:
+        raise StackError(
+            f"{folder} is not a private folder of this user, so its locks cannot be trusted",
+            f"remove it (rm -r {folder}); the next command makes it again, mode 0700",
+        )
     return folder / f"{engine}-{project}.lock"
 
 
@@ -164,9 +174,19 @@ def _held(client: docker.DockerClient, name: str) -> Iterator[None]:
     """Yield once with the engine-side lock ``name`` held; remove it afterwards, however the block ends."""
     try:
         yield
-    finally:
-        with contextlib.suppress(NotFound):
-            client.containers.get(name).remove(force=True)
+    except BaseException:
+        # The block's own error is the one to report (an engine gone mid-`up` comes with the list of
+        # what is left): failing to remove the lock must not replace it. A lock left so is found
+        # stale and taken over by the next command on this host.
+        with contextlib.suppress(DockerException, requests.RequestException):
+            _release(client, name)
+        raise
+    _release(client, name)
+
+
+def _release(client: docker.DockerClient, name: str) -> None:
+    with contextlib.suppress(NotFound):
+        client.containers.get(name).remove(force=True)
 
 
 def _present(client: docker.DockerClient, image: str) -> bool:

@@ -8,11 +8,11 @@ from docker.models.networks import Network, NetworkCollection
 from docker.models.volumes import Volume, VolumeCollection
 
 from . import engine
-from .containers import concurrent_error, not_ours
+from .containers import concurrent_error, name_taken
 from .progress import Progress
-from .resources import ProjectResources, remove_network, with_role
+from .resources import ProjectResources, labels_of, remove_network, with_role
 from .rollback import Journal
-from .spec import LABEL_PROJECT, LABEL_ROLE, ResourceSpec, StackSpec
+from .spec import LABEL_ROLE, ResourceSpec, StackSpec
 from .waiting import WaitTimeout, wait_for
 
 SETTLE_DEADLINE = 10.0  # seconds for a concurrent command to remove its duplicate network
@@ -46,21 +46,20 @@ class NetworkAndVolume:
             self.progress.update(shown, spec.name, "Up to date")
             return
         for item in _named(collection, spec.name):
-            if (item.attrs.get("Labels") or {}).get(LABEL_PROJECT) == self.spec.project:
-                # Not there a moment ago, ours now: another command is bringing this project up.
-                raise concurrent_error(f"{kind} {spec.name}", self.spec.project)
-            raise not_ours(kind, spec.name, self.spec.project)
+            # Not there a moment ago: ours now means another command is bringing this project up.
+            raise name_taken(kind, spec.name, self.spec.project, labels_of(item))
         self.progress.update(shown, spec.name, "Creating")
-        try:
-            made = collection.create(spec.name, labels=dict(spec.labels))
-        except APIError as error:
-            if engine.name_in_use(error):  # newer engines refuse a second network of one name
-                raise concurrent_error(f"{kind} {spec.name}", self.spec.project) from None
-            raise
-        if kind == "network":
-            self._settle(collection, made)
-        undo = (lambda: remove_network(made)) if isinstance(made, Network) else made.remove
-        journal.on_failure(f"{kind} {spec.name}", undo, f"docker {kind} rm {spec.name}")
+        with journal.change(f"creating {kind} {spec.name}"):
+            try:
+                made = collection.create(spec.name, labels=dict(spec.labels))
+            except APIError as error:
+                if engine.name_in_use(error):  # newer engines refuse a second network of one name
+                    raise concurrent_error(f"{kind} {spec.name}", self.spec.project) from None
+                raise
+            if kind == "network":
+                self._settle(collection, made)
+            undo = (lambda: remove_network(made)) if isinstance(made, Network) else made.remove
+            journal.on_failure(f"{kind} {spec.name}", undo, f"docker {kind} rm {spec.name}")
         self.progress.update(shown, spec.name, "Created")
 
     def _settle(self, collection: NetworkCollection | VolumeCollection, made: Network | Volume) -> None:

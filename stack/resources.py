@@ -76,11 +76,11 @@ class ProjectResources:
 
 def with_role(items: list[T], role: str) -> list[T]:
     """The ``items`` labelled with ``role``."""
-    return [item for item in items if (_labels(item) or {}).get(LABEL_ROLE) == role]
+    return [item for item in items if (labels_of(item) or {}).get(LABEL_ROLE) == role]
 
 
-def _labels(item: Container | Network | Volume | Image) -> dict[str, str] | None:
-    # docker-py gives containers and images a `labels` property, networks and volumes none.
+def labels_of(item: Container | Network | Volume | Image) -> dict[str, str] | None:
+    """The labels of any kind of resource (docker-py gives containers and images a property, not the rest)."""
     return item.labels if isinstance(item, Container | Image) else item.attrs.get("Labels")
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 
-from .cleanup import sigint_ignored
+from . import engine
+from .cleanup import sigint_deferred, sigint_ignored
 from .errors import StackError
 
 
@@ -25,6 +27,10 @@ class Journal:
     undo: list[Step] = field(default_factory=list)
     finish: list[Step] = field(default_factory=list)
 
+    def change(self, what: str) -> AbstractContextManager[None]:
+        """Make a change and record its undo as one step: a Ctrl-C meanwhile counts once both are done."""
+        return sigint_deferred(f"interrupted: finishing {what} first, then undoing this run")
+
     def on_failure(self, what: str, run: Callable[[], object], by_hand: str) -> None:
         """Record how to reverse a change if the run fails."""
         self.undo.append(Step(what, run, by_hand))
@@ -39,18 +45,25 @@ class Journal:
             return _run_all(reversed(self.undo))
 
     def complete(self) -> list[str]:
-        """Take the finishing steps; return what failed."""
-        return _run_all(self.finish)
+        """Take the finishing steps, even if Ctrl-C is pressed now: the stack is up; return what failed."""
+        with sigint_ignored():
+            return _run_all(self.finish)
 
 
 def _run_all(steps: Iterable[Step]) -> list[str]:
-    failed = []
+    failed, gone = [], None
     for step in steps:
+        if gone:
+            # Each further request would wait as long, with Ctrl-C ignored: listed, not tried.
+            failed.append(f"{step.what} (not tried: the engine {gone}): {step.by_hand}")
+            continue
         try:
             step.run()
-        except Exception as error:  # every step runs; each failure is reported, none is swallowed
-            reason = str(getattr(error, "explanation", None) or error).strip().splitlines()
-            failed.append(f"{step.what} ({reason[0] if reason else type(error).__name__}): {step.by_hand}")
+        except Exception as error:  # one failed step stops no other (but a gone engine); each is reported
+            gone = engine.no_answer(error)
+            failed.append(
+                f"{step.what} ({f'the engine {gone}' if gone else _first_line(error)}): {step.by_hand}"
+            )
     return failed
 
 
@@ -68,6 +81,8 @@ def failure(error: BaseException, left: list[str]) -> BaseException:
             details=_listing(left),
             exit_code=130,
         )
+    if not isinstance(error, StackError):
+        error = engine.lost(error) or error
     if not left:
         return error
     if not isinstance(error, StackError):

@@ -190,8 +190,14 @@ class Runner:
         return rows
 
     def logs(self, role: str | None, follow: bool, write: Callable[[str], None]) -> None:
-        """Write service-prefixed log lines; with ``follow``, keep writing until interrupted."""
-        containers = [self._existing(r) for r in ([role] if role else SERVICE_ROLES)]
+        """Write service-prefixed log lines; with ``follow``, keep writing until interrupted.
+
+        Without ``role``, the lines of every container the project has: a half-made stack (an
+        ``up`` that was killed) shows what there is to read.
+        """
+        containers = [self._existing(role)] if role else self.resources.containers()
+        if not containers:
+            raise StackError(f"project {self.spec.project} has no containers", UP_FIX)
         width = max(len(c.name) for c in containers)
 
         def pump(container: Container) -> None:

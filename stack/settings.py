@@ -78,6 +78,12 @@ def read_settings(
     Passwords generated now are stored at once, unless ``store_credentials`` is false: then
     ``Settings.store_credentials()`` does it, once the caller has checked they may be used.
     """
+    if project == "":
+        # `--project "$P"` with P unset: falling back to the default would act on another stack,
+        # and `down --volumes` would delete its data.
+        raise StackError(
+            "--project was given an empty name", "give the project's name, or leave --project out for apl"
+        )
     project = project or env.get("APL_PROJECT") or DEFAULT_PROJECT
     if not PROJECT_NAME.fullmatch(project):
         raise StackError(
@@ -116,10 +122,27 @@ def read_settings(
         )
     loaded = load_credentials(env, credentials_file(root, project), generate_credentials)
     allowed_hosts = env.get("APL_ALLOWED_HOSTS", "").strip()
+    if allowed_hosts:
+        _check_allowed_hosts(allowed_hosts)
     settings = Settings(project, port, image_set, loaded.credentials, root, timeout, loaded, allowed_hosts)
     if store_credentials:
         settings.store_credentials()
     return settings
+
+
+def _check_allowed_hosts(value: str) -> None:
+    """Refuse an APL_ALLOWED_HOSTS the app would refuse, before anything is built or started."""
+    # The app's own rule, imported only when the variable is set: it brings Flask with it.
+    from app.config import ConfigError, load_allowed_hosts
+
+    try:
+        load_allowed_hosts({"APL_ALLOWED_HOSTS": value})
+    except ConfigError:
+        raise StackError(
+            f"APL_ALLOWED_HOSTS={value!r} is not a list of host names",
+            "list host names or addresses without ports or wildcards, separated by commas, such as "
+            "APL_ALLOWED_HOSTS=board.lan,192.168.1.20; or unset it",
+        ) from None
 
 
 def whole_number(raw: str) -> int:

@@ -21,9 +21,23 @@ from .support import NOTHING, REPO, Orchestrate, Stack, debris, failure, never_r
 pytestmark = pytest.mark.integration
 
 
-def test_port_held_by_a_host_process(orchestrate: Orchestrate, project: str, docker_client) -> None:
-    with socket.socket() as holder:
-        holder.bind(("0.0.0.0", 0))
+@pytest.mark.parametrize(
+    ("family", "address"),
+    [(socket.AF_INET, "0.0.0.0"), (socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")],
+    ids=["all addresses", "127.0.0.1 only", "[::1] only"],
+)
+def test_port_held_by_a_host_process(
+    orchestrate: Orchestrate, project: str, docker_client, family: socket.AddressFamily, address: str
+) -> None:
+    # The engine publishes on every address of both families: a listener on one loopback address
+    # alone still makes the container's start fail, so `up` must find it before creating anything.
+    with socket.socket(family) as holder:
+        if family == socket.AF_INET6:
+            holder.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        try:
+            holder.bind((address, 0))
+        except OSError as error:
+            pytest.skip(f"this host cannot listen on {address}: {error}")
         holder.listen()
         port = holder.getsockname()[1]
         result = orchestrate("--project", project, "--port", str(port), "up")

@@ -68,3 +68,25 @@ def test_down_names_what_keeps_the_network_and_removes_the_rest(
         stranger.remove(force=True)
     assert orchestrate("--project", project, "down", "--volumes", "--rmi").returncode == 0
     assert owned(docker_client, project) == {"containers": [], "networks": [], "volumes": [], "images": []}
+
+
+def test_a_half_made_stack_can_be_looked_at_and_removed(
+    orchestrate: Orchestrate, project: str, docker_client
+) -> None:
+    """What an `up` killed before the app's container was made leaves: every command still works."""
+    port = free_port()
+    assert orchestrate("--project", project, "--port", str(port), "up").returncode == 0
+    docker_client.containers.get(f"{project}-apl-app").remove(force=True)
+
+    logs = orchestrate("--project", project, "logs")
+    assert logs.returncode == 0, logs.stderr
+    lines = logs.stdout.splitlines()
+    assert lines and all(line.startswith(f"{project}-mysql | ") for line in lines)
+    status = orchestrate("--project", project, "status")
+    assert status.returncode == 0 and f"container {project}-mysql" in status.stdout
+    assert f"{project}-apl-app" not in status.stdout
+    missing = orchestrate("--project", project, "logs", "app")
+    assert missing.returncode == 1
+    assert missing.stderr.startswith(f"error: the app container of project {project} does not exist")
+    assert orchestrate("--project", project, "down", "--volumes").returncode == 0
+    assert owned(docker_client, project)["containers"] == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
+import threading
 from pathlib import Path
 
 import pytest
@@ -120,3 +121,45 @@ def test_generated_passwords_are_stored_only_when_asked(tmp_path: Path) -> None:
         "MYSQL_PASSWORD": loaded.credentials.password,
     }
     assert "***" in repr(loaded.credentials) and loaded.credentials.password not in repr(loaded)
+
+
+def read_within(path: Path, seconds: float = 5) -> list[object]:
+    """Read ``path`` as a credentials file in a thread; what it returned or raised, if it ended in time."""
+    ended: list[object] = []
+
+    def read() -> None:
+        try:
+            ended.append(credentials.read_file(path))
+        except StackError as error:
+            ended.append(error)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    reader.join(seconds)
+    return ended
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device"])
+def test_a_credentials_path_that_is_no_regular_file_is_refused_at_once(tmp_path: Path, kind: str) -> None:
+    target = tmp_path / "apl.env"
+    if kind == "fifo":
+        os.mkfifo(target, 0o600)  # a plain read would block every command until a writer came
+    else:
+        target.symlink_to("/dev/zero")  # a plain read would never end
+    ended = read_within(target)
+    assert ended, f"reading a {kind} did not end"
+    assert isinstance(ended[0], StackError)
+    assert "is not a usable credentials file: it is not a regular file" in ended[0].problem
+
+
+def test_a_huge_credentials_file_is_refused(tmp_path: Path) -> None:
+    target = tmp_path / "apl.env"
+    target.write_text("# padding\n" * 10_000)
+    (ended,) = read_within(target)
+    assert isinstance(ended, StackError) and "it is larger than" in ended.problem
+
+
+def test_a_byte_order_mark_from_an_editor_does_not_hide_the_first_key(tmp_path: Path) -> None:
+    target = tmp_path / "apl.env"
+    target.write_bytes(b"\xef\xbb\xbfMYSQL_ROOT_PASSWORD=r00t\r\nMYSQL_PASSWORD=us3r\r\n")
+    assert credentials.read_file(target) == {"MYSQL_ROOT_PASSWORD": "r00t", "MYSQL_PASSWORD": "us3r"}

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import tempfile
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+import requests
 
 from stack import lock
 from stack.errors import StackError
@@ -59,3 +62,53 @@ def test_lock_files_are_per_engine_and_project(tmp_path: Path, monkeypatch: pyte
     one, two = lock.lock_path("aaa", "demo"), lock.lock_path("bbb", "demo")
     assert one != two and one.parent == two.parent and one.parent.parent == tmp_path
     assert one.parent.stat().st_mode & 0o777 == 0o700
+
+
+@pytest.fixture
+def tmp_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A temporary folder of its own, standing in for /tmp."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    return tmp_path
+
+
+@pytest.mark.parametrize("kind", ["open to others", "symlink"])
+def test_a_lock_folder_others_could_use_is_refused(tmp_root: Path, kind: str) -> None:
+    folder = tmp_root / f"apl-locks-{os.getuid()}"
+    if kind == "symlink":
+        (tmp_root / "elsewhere").mkdir(mode=0o700)
+        folder.symlink_to(tmp_root / "elsewhere")
+    else:
+        folder.mkdir()
+        folder.chmod(0o777)  # as another user's folder of this name would let them in
+    with pytest.raises(StackError) as raised:
+        lock.lock_path("engine", "demo")
+    assert (
+        raised.value.problem
+        == f"{folder} is not a private folder of this user, so its locks cannot be trusted"
+    )
+    assert f"rm -r {folder}" in raised.value.fix
+
+
+class GoneEngine:
+    """An engine that went away mid-command: every request fails to connect (as docker-py lets through).
+
+    The shared engine cannot be stopped for a test; this stands for it where only the error matters.
+    """
+
+    class containers:  # noqa: N801 - the attribute docker-py's client has
+        @staticmethod
+        def get(_name: str) -> None:
+            raise requests.ConnectionError("('Connection aborted.', ConnectionRefusedError(111))")
+
+
+def test_an_engine_gone_while_the_lock_is_held_leaves_the_commands_own_error() -> None:
+    # `up` reports what it could not undo; removing the lock on the way out must not replace that.
+    own = StackError("the Docker engine could not be reached", details="  container p-mysql: docker rm -f 1")
+    with pytest.raises(StackError) as raised, contextmanager(lock._held)(GoneEngine(), "p-apl-lock"):
+        raise own
+    assert raised.value is own
+
+
+def test_an_engine_gone_after_a_good_command_is_still_said() -> None:
+    with pytest.raises(requests.ConnectionError), contextmanager(lock._held)(GoneEngine(), "p-apl-lock"):
+        pass

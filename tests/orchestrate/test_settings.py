@@ -39,6 +39,7 @@ def test_one_image_can_be_overridden(tmp_path: Path) -> None:
     ("flags", "env", "message"),
     [
         ({"project": "Bad Name"}, {}, "invalid project name 'Bad Name'"),
+        ({"project": ""}, {"APL_PROJECT": "demo"}, "--project was given an empty name"),
         ({"port": 70000}, {}, "invalid port 70000"),
         ({}, {"APL_PORT": "eighty"}, "APL_PORT='eighty' is not a whole number"),
         ({"images": "nightly"}, {}, "unknown image set 'nightly'"),
@@ -58,6 +59,18 @@ def test_one_image_can_be_overridden(tmp_path: Path) -> None:
         ({}, {"APL_WAIT_TIMEOUT": "2.5\n"}, "APL_WAIT_TIMEOUT='2.5\\n' is not a number"),
         ({}, {"MYSQL_USER": "apl\n"}, "MYSQL_USER='apl\\n' is not a valid name"),
         ({}, {"MYSQL_DATABASE": "apl; DROP"}, "MYSQL_DATABASE='apl; DROP' is not a valid name"),
+        # The app refuses these at start-up, after the build: refused here before anything is made.
+        (
+            {},
+            {"APL_ALLOWED_HOSTS": "board.lan:8080"},
+            "APL_ALLOWED_HOSTS='board.lan:8080' is not a list of host names",
+        ),
+        ({}, {"APL_ALLOWED_HOSTS": "*"}, "APL_ALLOWED_HOSTS='*' is not a list of host names"),
+        (
+            {},
+            {"APL_ALLOWED_HOSTS": "http://board.lan"},
+            "APL_ALLOWED_HOSTS='http://board.lan' is not a list of host names",
+        ),
         ({"wait_timeout": 0.0}, {}, "invalid readiness timeout of 0 seconds"),
         ({"wait_timeout": -0.5}, {}, "invalid readiness timeout of -0.5 seconds"),
     ],
@@ -118,3 +131,8 @@ def test_an_empty_stored_password_is_generated_anew(tmp_path: Path) -> None:
     assert len(creds.root_password) >= 20 and creds.password == "kept"
     assert f"MYSQL_ROOT_PASSWORD={creds.root_password}\n" in stored.read_text()
     assert settings(tmp_path).credentials == creds  # and reused from then on
+
+
+def test_allowed_hosts_the_app_takes_are_passed_on(tmp_path: Path) -> None:
+    chosen = settings(tmp_path, {"APL_ALLOWED_HOSTS": " Board.LAN, 192.168.1.20 [::2] "})
+    assert chosen.allowed_hosts == "Board.LAN, 192.168.1.20 [::2]"

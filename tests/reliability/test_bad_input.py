@@ -7,6 +7,7 @@ shows). After every case the app must still be live and ready.
 
 from __future__ import annotations
 
+import http.client
 import json
 from collections import Counter
 from collections.abc import Iterator, Mapping
@@ -91,6 +92,7 @@ INVISIBLE = {
     "tag characters": "\U000e0067\U000e0062\U000e007f",
     "soft hyphen and grapheme joiner": "\u00ad\u034f",
     "mixed blanks around a space": "\u200b \u3164 \u2800",
+    "noncharacters": "\ufdd0\uffff\U0010ffff",
 }
 
 
@@ -235,3 +237,42 @@ def _assert_faithful(stack: LiveStack, created: dict, expected: str) -> None:
     assert str(escape(expected)) in page.text
     assert "<script>" not in page.text and "<img src=x" not in page.text
     assert "default-src 'none'" in page.headers["Content-Security-Policy"]
+
+
+# Chunked framing written by hand, each broken in one way: gunicorn decodes the chunks as the app
+# reads the body, so its parse errors reach the app (app/bodies.py) and must be a 400, never a 500.
+BODY = b'{"text": "framed"}'
+BROKEN_FRAMING = {
+    "chunk size not hexadecimal": b"zz\r\n" + BODY + b"\r\n0\r\n\r\n",
+    "chunk size with a sign": b"-12\r\n" + BODY + b"\r\n0\r\n\r\n",
+    "chunk size with 0x": b"0x12\r\n" + BODY + b"\r\n0\r\n\r\n",
+    "chunk extension of 20,000 bytes": b"12;" + b"x" * 20_000 + b"\r\n" + BODY + b"\r\n0\r\n\r\n",
+    "no CRLF after a chunk": b"12\r\n" + BODY + b"XX0\r\n\r\n",
+    "trailer of 20,000 bytes": b"12\r\n" + BODY + b"\r\n0\r\nX-T: " + b"y" * 20_000 + b"\r\n\r\n",
+    "500 trailers": b"12\r\n"
+    + BODY
+    + b"\r\n0\r\n"
+    + b"".join(b"X-%d: y\r\n" % i for i in range(500))
+    + b"\r\n",
+}
+
+
+@pytest.mark.parametrize("framing", BROKEN_FRAMING.values(), ids=BROKEN_FRAMING.keys())
+def test_broken_chunked_framing(stack: LiveStack, tally: Counter[str], framing: bytes) -> None:
+    tally["cases"] += 1
+    connection = http.client.HTTPConnection("127.0.0.1", stack.port, timeout=10)
+    try:
+        # A Transfer-Encoding header of our own: http.client then sends the body exactly as written.
+        headers = {"Content-Type": "application/json", "Transfer-Encoding": "chunked"}
+        connection.request("POST", "/api/messages", body=framing, headers=headers)
+        response = connection.getresponse()
+        status, error = response.status, json.loads(response.read())
+    finally:
+        connection.close()
+    tally["5xx"] += status >= 500
+    assert (status, error["detail"]) == (400, "the chunked request body is malformed or ended early")
+    tally["refused"] += 1
+    assert stack.rows("SELECT COUNT(*) FROM messages WHERE text = 'framed'") == [["0"]]
+    for probe in ("/healthz", "/readyz"):
+        assert requests.get(stack.base_url + probe, timeout=10).status_code == 200
+    tally["healthy"] += 1

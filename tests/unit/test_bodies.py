@@ -8,6 +8,9 @@ import json
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from gunicorn.config import Config
+from gunicorn.http.parser import RequestParser
+from gunicorn.http.wsgi import create
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 from werkzeug.wrappers import Response
 
@@ -28,6 +31,19 @@ def chunked(app: Flask, path: str, body: bytes, content_type: str = "application
         "wsgi.input": io.BytesIO(body),
         "wsgi.input_terminated": True,
     }
+    app_iter, status, headers = run_wsgi_app(app, environ, buffered=True)
+    return Response(app_iter, status, headers)
+
+
+def through_gunicorn(app: Flask, request: bytes) -> Response:
+    """Parse raw request bytes with gunicorn's own parser, as the server does, and run the app on them.
+
+    The bytes arrive in pieces of 4 KiB, as from a socket.
+    """
+    peer, server, config = ("127.0.0.1", 50000), ("127.0.0.1", 80), Config()
+    pieces = (request[i : i + 4096] for i in range(0, len(request), 4096))
+    parsed = next(RequestParser(config, pieces, peer))
+    _, environ = create(parsed, None, peer, server, config)
     app_iter, status, headers = run_wsgi_app(app, environ, buffered=True)
     return Response(app_iter, status, headers)
 
@@ -66,3 +82,37 @@ def test_the_form_meets_the_same_limit_with_the_error_page(app: Flask) -> None:
     body = b"text=hi&csrf_token=x&pad=" + b"a" * MAX_CONTENT_LENGTH
     response = chunked(app, "/messages", body, "application/x-www-form-urlencoded")
     assert response.status_code == 413 and response.mimetype == "text/html"
+
+
+CHUNKED_HEAD = (
+    b"POST /api/messages HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+    b"Transfer-Encoding: chunked\r\n\r\n"
+)
+BODY = b'{"text": "hi"}'
+
+
+@pytest.mark.parametrize(
+    "chunks",
+    [
+        b"zz\r\n" + BODY + b"\r\n0\r\n\r\n",  # not hexadecimal
+        b"-e\r\n" + BODY + b"\r\n0\r\n\r\n",  # a sign
+        b"0xe\r\n" + BODY + b"\r\n0\r\n\r\n",  # a C prefix
+        b" e\r\n" + BODY + b"\r\n0\r\n\r\n",  # a space before the size
+        b"e;" + b"x" * 20_000 + b"\r\n" + BODY + b"\r\n0\r\n\r\n",  # an endless extension
+        b"e\r\n" + BODY + b"XX0\r\n\r\n",  # no CRLF after the chunk
+        b"e\r\n" + BODY + b"\r\n0\r\nX-Trailer: " + b"y" * 20_000 + b"\r\n\r\n",  # a huge trailer
+        b"e\r\n" + BODY + b"\r\n0\r\n" + b"".join(b"X-%d: y\r\n" % i for i in range(500)) + b"\r\n",
+        b"e\r\n" + BODY[:5],  # the connection ends inside a chunk
+    ],
+    ids=["letters", "sign", "0x", "space", "extension", "terminator", "trailer", "trailers", "cut"],
+)
+def test_a_malformed_chunked_body_is_400_not_an_unexpected_error(app: Flask, chunks: bytes) -> None:
+    response = through_gunicorn(app, CHUNKED_HEAD + chunks)
+    assert response.status_code == 400
+    assert json.loads(response.get_data())["detail"] == "the chunked request body is malformed or ended early"
+
+
+def test_a_well_formed_chunked_body_passes_gunicorn_and_the_app(app: Flask) -> None:
+    # Extensions and trailers are allowed: the body reaches validation (503: no database here).
+    chunks = b"e;name=value\r\n" + BODY + b"\r\n0\r\nX-Trailer: y\r\n\r\n"
+    assert through_gunicorn(app, CHUNKED_HEAD + chunks).status_code == 503

@@ -49,6 +49,9 @@ INVISIBLE = {
     "em space": "\u2003",
     "line separator": "\u2028",
     "paragraph separator": "\u2029",
+    "noncharacter U+FDD0": "\ufdd0",
+    "noncharacter U+FFFF": "\uffff",
+    "noncharacter U+10FFFE": "\U0010fffe",
 }
 
 # Texts that must count as visible, from every corner the board is used from.
@@ -83,6 +86,8 @@ VISIBLE = {
     "Hangul jamo": "\u1100\u1161",  # a syllable spelled with conjoining jamo: visible, unlike the fillers
     "Arabic number sign with digits": "\u0600\u0661\u0662",
     "private use": "\ue000",
+    "unassigned in this Python (a newer emoji, say)": "\u0378",
+    "next to a noncharacter": "\ufdcf\ufdf0\ufffd",
     "zero-width between letters": "a\u200bb",
 }
 
