@@ -186,7 +186,7 @@ def _held(client: docker.DockerClient, name: str) -> Iterator[None]:
 
 def _release(client: docker.DockerClient, name: str) -> None:
     with contextlib.suppress(NotFound):
-        client.containers.get(name).remove(force=True)
+        client.containers.get(name).remove(force=True, v=True)
 
 
 def _present(client: docker.DockerClient, image: str) -> bool:
@@ -217,7 +217,7 @@ def _remove_if_stale(client: docker.DockerClient, name: str) -> None:
     if host != socket.gethostname() or _alive(int(pid)):
         return
     with contextlib.suppress(NotFound):
-        lock.remove(force=True)
+        lock.remove(force=True, v=True)
 
 
 def _alive(pid: int) -> bool:

@@ -65,7 +65,7 @@ def test_down_names_what_keeps_the_network_and_removes_the_rest(
         left = owned(docker_client, project)
         assert left["containers"] == [] and left["networks"] == [network]
     finally:
-        stranger.remove(force=True)
+        stranger.remove(force=True, v=True)
     assert orchestrate("--project", project, "down", "--volumes", "--rmi").returncode == 0
     assert owned(docker_client, project) == {"containers": [], "networks": [], "volumes": [], "images": []}
 

@@ -238,7 +238,7 @@ def test_a_failed_undo_is_reported_with_how_to_remove_what_is_left(
     finally:
         process.kill()
         if stranger is not None:
-            stranger.remove(force=True)
+            stranger.remove(force=True, v=True)
     assert process.returncode == 1, stderr
     assert "did not accept a TCP query within 8s" in stderr
     assert "undoing this run failed, so these are left; remove them by hand:" in stderr

@@ -112,3 +112,26 @@ def test_an_engine_gone_while_the_lock_is_held_leaves_the_commands_own_error() -
 def test_an_engine_gone_after_a_good_command_is_still_said() -> None:
     with pytest.raises(requests.ConnectionError), contextmanager(lock._held)(GoneEngine(), "p-apl-lock"):
         pass
+
+
+class LockContainer:
+    """The engine-side lock's container, recording how it is removed."""
+
+    def __init__(self) -> None:
+        self.removed_with: dict[str, bool] | None = None
+        self.containers = self
+
+    def get(self, _name: str) -> LockContainer:
+        return self
+
+    def remove(self, **options: bool) -> None:
+        self.removed_with = options
+
+
+def test_releasing_the_engine_side_lock_removes_its_anonymous_volume() -> None:
+    # The lock is a container of the DB image, whose VOLUME gives it an anonymous volume that the
+    # engine keeps unless asked: one per command would pile up on the engine.
+    engine = LockContainer()
+    with contextmanager(lock._held)(engine, "p-apl-lock"):
+        pass
+    assert engine.removed_with == {"force": True, "v": True}
