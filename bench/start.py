@@ -21,6 +21,7 @@ from typing import Any
 
 import docker
 
+from stack.resources import listed_containers
 from stack.spec import LABEL_PROJECT, build_spec
 
 from .stacks import COMPOSE_LABEL, REPO, BenchError, Project, Workspace, first_ok
@@ -74,7 +75,7 @@ def _assert_cold(client: docker.DockerClient, name: str) -> None:
     """Fail unless project ``name`` has no containers and no volumes left."""
     for label in (LABEL_PROJECT, COMPOSE_LABEL):
         filters = {"label": f"{label}={name}"}
-        if client.containers.list(all=True, filters=filters) or client.volumes.list(filters=filters):
+        if listed_containers(client, filters) or client.volumes.list(filters=filters):
             raise BenchError(f"project {name} still has containers or volumes: a start would not be cold")
 
 

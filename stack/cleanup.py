@@ -9,6 +9,8 @@ from contextlib import contextmanager, suppress
 
 import docker
 
+from .resources import listed_containers
+
 
 def quietly(step: Callable[[], object]) -> None:
     """Run a cleanup step; one that fails (an API error, a timeout) must not stop the ones after it."""
@@ -60,7 +62,7 @@ def sigint_deferred(notice: str) -> Iterator[None]:
 def remove_labelled(client: docker.DockerClient, label: str, value: str) -> None:
     """Force-remove every container, network, volume and image carrying ``label=value``."""
     filters = {"label": f"{label}={value}"}
-    for container in client.containers.list(all=True, filters=filters):
+    for container in listed_containers(client, filters):
         quietly(lambda c=container: c.remove(force=True, v=True))
     for network in client.networks.list(filters=filters):
         quietly(network.remove)

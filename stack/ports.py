@@ -8,7 +8,7 @@ import socket
 import docker
 
 from .errors import StackError
-from .resources import host_ports
+from .resources import host_ports, listed_containers
 
 PORT_FIX = "stop whatever holds it, or choose another port with --port N (or APL_PORT)"
 ENGINE_PORT_TAKEN = ("port is already allocated", "address already in use")
@@ -60,7 +60,7 @@ def free_port() -> int:
 
 
 def _holder(client: docker.DockerClient, port: int) -> str:
-    for other in client.containers.list():
+    for other in listed_containers(client, stopped=False):
         if port in host_ports(other):
             return f"container {other.name}"
     return "another process"

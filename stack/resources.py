@@ -39,7 +39,7 @@ class ProjectResources:
 
     def container(self, role: str, name: str | None = None) -> Container | None:
         """The container for ``role``, if any; the one called ``name`` first, should an old one linger."""
-        found = with_role(self.client.containers.list(all=True, filters=self.filters), role)
+        found = with_role(listed_containers(self.client, self.filters), role)
         return next((c for c in found if c.name == name), found[0] if found else None)
 
     def containers(self, roles: Sequence[str] = SERVICE_ROLES) -> list[Container]:
@@ -47,8 +47,7 @@ class ProjectResources:
 
         Only the services: a stranger's container run from the app image inherits its project label.
         """
-        listed = self.client.containers.list(all=True, filters=self.filters)
-        found = [c for c in listed if c.labels.get(LABEL_ROLE) in roles]
+        found = [c for c in listed_containers(self.client, self.filters) if c.labels.get(LABEL_ROLE) in roles]
         return sorted(found, key=lambda c: roles.index(c.labels[LABEL_ROLE]))
 
     def networks(self) -> list[Network]:
@@ -65,13 +64,24 @@ class ProjectResources:
 
     def owned(self) -> dict[str, list[str]]:
         """Names of every container, network and volume, and ids of images, the project owns, by kind."""
-        every = self.client.containers.list(all=True, filters=self.filters)
+        every = listed_containers(self.client, self.filters)
         return {
             "containers": [c.name for c in every],
             "networks": [n.name for n in self.networks()],
             "volumes": [v.name for v in self.volumes()],
             "images": [i.short_id for i in self.images()],
         }
+
+
+def listed_containers(
+    client: docker.DockerClient, filters: dict[str, str] | None = None, *, stopped: bool = True
+) -> list[Container]:
+    """The containers matching ``filters``, stopped ones too unless ``stopped`` is False.
+
+    docker-py lists, then inspects each container; one removed in between (by a concurrent
+    ``down``, a rollback, or a test's clean-up) is left out instead of failing the whole list.
+    """
+    return client.containers.list(all=stopped, filters=filters or {}, ignore_removed=True)
 
 
 def with_role(items: list[T], role: str) -> list[T]:

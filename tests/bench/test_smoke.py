@@ -16,6 +16,7 @@ import docker
 import pytest
 
 from bench import report
+from stack.resources import listed_containers
 
 pytestmark = pytest.mark.bench
 
@@ -76,7 +77,7 @@ def leftovers(names: dict[str, str]) -> list[str]:
     assert prefix.startswith("aplbench-") and len(prefix) > len("aplbench-")
     client = docker.from_env()
     try:
-        found = [c.name for c in client.containers.list(all=True) if c.name.startswith(prefix)]
+        found = [c.name for c in listed_containers(client) if c.name.startswith(prefix)]
         found += [n.name for n in client.networks.list() if n.name.startswith(prefix)]
         found += [v.name for v in client.volumes.list() if v.name.startswith(prefix)]
         found += [t for i in client.images.list() for t in i.tags if t.startswith(prefix) or t == php_image]

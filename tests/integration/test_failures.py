@@ -13,7 +13,7 @@ import requests
 
 from stack.invoke import orchestrate_command
 from stack.ports import free_port
-from stack.resources import ProjectResources
+from stack.resources import ProjectResources, listed_containers
 from stack.waiting import wait_for
 
 from .support import NOTHING, REPO, Orchestrate, Stack, debris, failure, never_ready_up, owned
@@ -100,7 +100,7 @@ def test_build_error_names_the_failing_step(
     # The failed step's build container is removed too: found by its command, which names this project
     # only, so builds and containers of others on the same engine cannot change the outcome.
     step_containers = [
-        c.name for c in docker_client.containers.list(all=True) if project in c.attrs.get("Command", "")
+        c.name for c in listed_containers(docker_client) if project in c.attrs.get("Command", "")
     ]
     assert step_containers == []
 

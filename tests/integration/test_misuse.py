@@ -14,6 +14,7 @@ from stack.images import images_from_env
 from stack.invoke import orchestrate_command
 from stack.lock import LABEL_HOLDER
 from stack.ports import free_port
+from stack.resources import ProjectResources
 from stack.settings import credentials_file
 from stack.spec import LABEL_PROJECT, LABEL_ROLE
 from stack.waiting import wait_for
@@ -81,6 +82,28 @@ def test_up_and_down_at_once_leave_one_whole_state(project: str, docker_client) 
     left = owned(docker_client, project)
     # One ran after the other: the whole stack (down first), or none of it (up first); never a half.
     assert (len(left["containers"]), len(left["networks"])) in ((2, 1), (0, 0)), (left, results)
+
+
+def test_a_container_removed_while_listed_is_left_out(project: str, docker_client) -> None:
+    """Another command (a `down`, a rollback, a test's clean-up) may remove a container between
+    the engine's list and the inspect of each entry: the list goes on without it."""
+    image = images_from_env(os.environ).db
+    labels = {LABEL_PROJECT: project}
+    kept = docker_client.containers.create(image, labels={**labels, LABEL_ROLE: "db"}, command=["true"])
+    gone = docker_client.containers.create(image, labels={**labels, LABEL_ROLE: "app"}, command=["true"])
+    real_inspect = docker_client.api.inspect_container
+
+    def inspect_after_removing(container_id: str) -> dict:
+        if container_id == gone.id:
+            gone.remove(force=True)  # really removed: the engine answers the inspect below with 404
+        return real_inspect(container_id)
+
+    docker_client.api.inspect_container = inspect_after_removing
+    try:
+        found = ProjectResources(docker_client, project).containers()
+    finally:
+        docker_client.api.inspect_container = real_inspect
+    assert [c.id for c in found] == [kept.id]
 
 
 def test_down_during_up_waits_for_it(project: str, docker_client) -> None:
