@@ -10,6 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from app import store
+from app.db import get_db
 from app.security import CSRF_COOKIE
 
 from .conftest import DBServer
@@ -104,3 +105,21 @@ def test_a_database_emptied_and_refilled_with_the_same_ids_shows_the_new_rows(
     db_server.sql(fill, ("new one", stamp, "new two", stamp), database=database)
     shown = page(client)
     assert "new one" in shown and "new two" in shown and "old one" not in shown and "old two" not in shown
+
+
+@pytest.mark.parametrize("stored", [0, 1, 10, 11, 25])
+def test_the_fingerprint_is_what_a_page_read_files_its_page_under(
+    app: Flask, client: FlaskClient, stored: int
+) -> None:
+    """A hit is looked up with fetch_fingerprint, a miss filed with fetch_board: the two must agree."""
+    for n in range(stored):
+        assert client.post("/api/messages", json={"text": f"row {n}"}).status_code == 201
+    guard = app.extensions["apl.schema"]
+    with app.app_context():
+        for before in (None, 5, 12, 1):
+            fingerprint = get_db().run(lambda _s, c, b=before: store.fetch_fingerprint(c, guard, before=b))
+            page, same = get_db().run(lambda _s, c, b=before: store.fetch_board(c, guard, before=b))
+            assert fingerprint == same, (stored, before)
+            # Newest first, the one row past the page included (it tells whether an older page exists).
+            shown = [m.id for m in page.messages]
+            assert [row_id for row_id, _ in fingerprint][: len(shown)] == shown
