@@ -19,12 +19,10 @@ from .errors import StackError
 from .images import IMAGE_SETS, OFFICIAL
 from .progress import Progress
 from .readiness import DEFAULT_DEADLINE
-from .render import files
-from .render.commands import script as plan_script
-from .runner import Runner
+from .resources import ProjectResources
+from .runner import Runner, check_credentials_fit_data
 from .settings import DEFAULT_PORT, Settings, read_settings, seconds, whole_number
 from .spec import StackSpec, build_spec
-from .watch import Watcher
 
 # Commands that need the DB passwords; the others work without them (and with a broken credentials file).
 NEEDS_CREDENTIALS = {"up", "watch", "plan", "export"}
@@ -138,11 +136,17 @@ def parse(argv: list[str]) -> argparse.Namespace:
 def run(args: argparse.Namespace) -> int:
     """Carry out the parsed command."""
     if args.command == "export":
+        # Imported where used, as are the renderers and the watcher: YAML and the rest would
+        # add a tenth to every warm `up`, which is mostly Python starting and importing.
+        from .render import files
+
         # Before the settings: reading them may generate and store credentials, and a bad -o
         # must leave nothing written.
         files.check_output(args.output)
     if args.command in ("plan", "export"):
-        settings = read(args, generate=True)
+        settings = read(args, generate=True, store=False)
+        check_new_passwords(settings)
+        settings.store_credentials()
         return render(args, settings, build_spec(settings))  # no engine needed
     # `up` reads its credentials again once it holds the lock: a concurrent `up` may store them first.
     settings = read(args, generate=False)
@@ -165,7 +169,7 @@ def run(args: argparse.Namespace) -> int:
         if args.command in ("up", "watch"):
             settings = read(args, generate=True, store=False)
             runner = Runner(client, build_spec(settings), progress)
-            runner.check_credentials_fit_data(settings)
+            check_credentials_fit_data(runner.resources, settings)
             settings.store_credentials()
             carry_out(args, settings, runner)
         else:
@@ -174,6 +178,8 @@ def run(args: argparse.Namespace) -> int:
         # A sync changes no resource: this host's lock (cheap, unlike the engine's, a container)
         # keeps this host's `up` from replacing the app meanwhile. One from another host that
         # does is met as the container gone, and the change is then rebuilt.
+        from .watch import Watcher
+
         path = lock.lock_path(lock.engine_id(client), settings.project)
         Watcher(
             runner,
@@ -182,6 +188,24 @@ def run(args: argparse.Namespace) -> int:
             timeout=settings.wait_timeout,
         ).watch()
     return 0
+
+
+def check_new_passwords(settings: Settings) -> None:
+    """Before `plan` or `export` stores passwords it made, ask the engine, if one answers, for old data.
+
+    They need no engine, but the passwords they store are the ones the next `up` uses: made for a
+    project whose data volume exists, they would lock it out of its own database.
+    """
+    if not (settings.loaded_credentials and settings.loaded_credentials.generated):
+        return
+    try:
+        client = engine.connect(timeout=5)
+    except StackError:
+        return  # no engine here: `up` asks again, and a refused login then says what happened
+    try:
+        check_credentials_fit_data(ProjectResources(client, settings.project), settings)
+    finally:
+        client.close()
 
 
 def read(args: argparse.Namespace, generate: bool, store: bool = True) -> Settings:
@@ -251,6 +275,9 @@ def _first_line(error: BaseException) -> str:
 
 def render(args: argparse.Namespace, settings: Settings, spec: StackSpec) -> int:
     """Print the plan, or write an export; notes go to stderr so stdout stays the rendering alone."""
+    from .render import files
+    from .render.commands import script as plan_script
+
     if args.command == "plan":
         sys.stdout.write(plan_script(spec, show_secrets=args.show_secrets))
         return 0

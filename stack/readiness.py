@@ -28,6 +28,8 @@ PROBE_TIMEOUT = 2.0  # seconds one HTTP probe may take
 # remote engine's address or a pod's IP would be refused.
 PROBE_HOST = "localhost"
 LOG_TAIL = 15  # log lines shown when a container does not get ready
+# How the app's /readyz reason starts when the server refuses its login (app/db.py's wording).
+LOGIN_REFUSED = "MySQL error 1045"
 HEALTH_GRACE = 5.0  # seconds past two healthcheck intervals before `status` says the engine runs none
 
 # The mysql client inside the DB container, over TCP as the app connects (both images ship it),
@@ -66,10 +68,32 @@ APP_PROBES = HttpProbes()
 
 def app_answers(url: str) -> bool:
     """Whether ``url`` (the app's readiness URL) answers 200 right now."""
+    return ask_app(url)[0]
+
+
+def ask_app(url: str) -> tuple[bool, str]:
+    """Whether ``url`` (the app's readiness URL) answers 200 right now, and if not, the reason it gives."""
     try:
-        return requests.get(url, headers={"Host": PROBE_HOST}, timeout=PROBE_TIMEOUT).status_code == 200
+        answer = requests.get(url, headers={"Host": PROBE_HOST}, timeout=PROBE_TIMEOUT)
     except requests.RequestException:
-        return False
+        return False, ""
+    if answer.status_code == 200:
+        return True, ""
+    try:
+        reason = answer.json().get("reason")
+    except (ValueError, AttributeError):  # not the app's JSON: a proxy, or another server on the port
+        return False, ""
+    return False, reason if isinstance(reason, str) else ""
+
+
+def _root_login_refused(db: Container) -> str:
+    """The server's refusal of the root login, if that is why the DB does not answer; else ''."""
+    try:
+        output = db.exec_run(["sh", "-c", DB_HEALTH_COMMAND.removesuffix(" >/dev/null")]).output or b""
+    except APIError:  # not running
+        return ""
+    line = output.decode(errors="replace").strip()
+    return line if "ERROR 1045" in line else ""
 
 
 def db_answers(db: Container) -> bool:
@@ -128,7 +152,12 @@ def wait_until_ready(db: Container, app: Container, url: str, timeout: float, pr
             restarted = container.attrs.get("RestartCount", 0) > restarts_before[container.id]
             if container.status in ("exited", "dead") or restarted:
                 raise _crashed(container)
-        return app_answers(url)
+        ready, reason = ask_app(url)
+        if reason.startswith(LOGIN_REFUSED):
+            # The server is up and answers over the network, which it only does once initialised:
+            # the passwords are wrong, and no amount of waiting changes that.
+            raise _login_refused(db, reason)
+        return ready
 
     progress.update("Container", app.name, "Waiting")
     try:
@@ -148,12 +177,31 @@ def _crashed(container: Container) -> StackError:
     )
 
 
+def _login_refused(db: Container, reason: str) -> StackError:
+    volumes = [m["Name"] for m in db.attrs.get("Mounts") or [] if m.get("Type") == "volume" and m.get("Name")]
+    held = f"its data volume {volumes[0]}" if volumes else "its data"
+    from .spec import LABEL_PROJECT  # here: the spec imports this module for its probes
+
+    project = db.labels.get(LABEL_PROJECT)
+    option = f" --project {project}" if project else ""
+    return StackError(
+        f"the database in container {db.name} refuses this project's passwords: {held} was "
+        f"initialised with other ones (the server said: {reason.removeprefix(LOGIN_REFUSED + ': ')})",
+        "give it the passwords it was made with (restore the project's file under .apl/ from a backup, "
+        "or set MYSQL_PASSWORD and MYSQL_ROOT_PASSWORD); or start afresh without the data: "
+        f"`python orchestrate.py{option} down --volumes` deletes every message, then `up`",
+    )
+
+
 def _not_ready(db: Container, app: Container, url: str, timeout: float) -> StackError:
     if not db_answers(db):
+        refused = _root_login_refused(db)
+        if refused:
+            return _login_refused(db, refused)
         return StackError(
             f"the database in container {db.name} did not accept a TCP query within {timeout:g}s",
-            "read its log lines below; if its volume was made with other credentials, "
-            "run `python orchestrate.py down --volumes` first",
+            "read its log lines below: a first start that was stopped halfway leaves a data volume it "
+            "cannot use, and `python orchestrate.py down --volumes` (which deletes the data) starts afresh",
             details=tail(db),
         )
     return StackError(

@@ -134,22 +134,6 @@ class Runner:
             return f"{said}; its data volume {', '.join(kept)} is kept (`down --volumes` removes it)"
         return said
 
-    def check_credentials_fit_data(self, settings: Settings) -> None:
-        """Refuse passwords generated now for a data volume that was initialised with older ones."""
-        loaded = settings.loaded_credentials
-        volumes = [v.name for v in self.resources.volumes()]
-        if not (loaded and loaded.generated and volumes):
-            return
-        path = settings.credentials_file
-        lost = f"lacks {' and '.join(loaded.generated)}" if path.exists() else "does not exist"
-        project = "" if settings.project == DEFAULT_PROJECT else f" --project {settings.project}"
-        raise StackError(
-            f"{path} {lost}, but data volume {volumes[0]} holds a database initialised with the "
-            "passwords it held: new ones would not open it",
-            f"restore {path} from a backup; or start afresh without the data: "
-            f"`python orchestrate.py{project} down --volumes` deletes every message in it, then `up`",
-        )
-
     def restart(self, role: str | None, timeout: float) -> None:
         """Restart one service or both, then wait until the app is ready again."""
         containers = {r: self._existing(r) for r in SERVICE_ROLES}
@@ -249,3 +233,20 @@ def _synced_note(files: list[str]) -> str:
         return ""
     count = f"{len(files)} file{'s' if len(files) > 1 else ''}"
     return f" + {count} newer than the image, synced by watch (`up` rebuilds)"
+
+
+def check_credentials_fit_data(resources: ProjectResources, settings: Settings) -> None:
+    """Refuse passwords generated now for a data volume that was initialised with older ones."""
+    loaded = settings.loaded_credentials
+    volumes = [v.name for v in resources.volumes()]
+    if not (loaded and loaded.generated and volumes):
+        return
+    path = settings.credentials_file
+    lost = f"lacks {' and '.join(loaded.generated)}" if path.exists() else "does not exist"
+    project = "" if settings.project == DEFAULT_PROJECT else f" --project {settings.project}"
+    raise StackError(
+        f"{path} {lost}, but data volume {volumes[0]} holds a database initialised with the "
+        "passwords it held: new ones would not open it",
+        f"restore {path} from a backup; or start afresh without the data: "
+        f"`python orchestrate.py{project} down --volumes` deletes every message in it, then `up`",
+    )

@@ -209,8 +209,33 @@ def test_new_passwords_are_never_made_for_an_old_data_volume(
     problem, fix = failure(orchestrate(*options, "up"))
     assert problem.startswith(f"error: {path} does not exist, but data volume {project}-apl-mysql-data holds")
     assert f"restore {path} from a backup" in fix and "down --volumes` deletes every message" in fix
+    # `plan` and `export` need no engine, but the passwords they would store are the next `up`'s.
+    for command in (["plan"], ["export", "compose", "-o", "-"]):
+        refused, _ = failure(orchestrate(*options, *command))
+        assert refused == problem, command
     assert not path.exists()
     assert owned(docker_client, project)["volumes"] == [f"{project}-apl-mysql-data"]
+
+
+def test_passwords_the_data_volume_refuses_end_up_at_once_with_what_to_do(
+    orchestrate: Orchestrate, project: str, docker_client
+) -> None:
+    options = ("--project", project, "--port", str(free_port()))
+    assert orchestrate(*options, "up").returncode == 0
+    assert orchestrate(*options, "down").returncode == 0  # the data volume stays
+    credentials_file(REPO, project).unlink()
+    # With no engine answering, `plan` cannot know of the volume: it stores new passwords.
+    no_engine = {"DOCKER_HOST": f"tcp://127.0.0.1:{free_port()}"}
+    assert orchestrate(*options, "plan", env=no_engine).returncode == 0
+    # The refused login ends the wait at once; waiting out this deadline would end in another error.
+    problem, fix = failure(orchestrate(*options, "--timeout", "300", "up"))
+    assert problem.startswith(
+        f"error: the database in container {project}-mysql refuses this project's passwords: "
+        f"its data volume {project}-apl-mysql-data was initialised with other ones (the server said: "
+    )
+    assert "Access denied" in problem
+    assert f"`python orchestrate.py --project {project} down --volumes` deletes every message" in fix
+    assert debris(docker_client, project) == {**NOTHING, "volumes": [f"{project}-apl-mysql-data"]}
 
 
 def test_a_project_name_with_a_final_newline_is_refused(orchestrate: Orchestrate) -> None:
