@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 import sys
+import traceback
 import weakref
-from types import SimpleNamespace
 from typing import Any
 
 import gevent
+from gunicorn.config import AccessLogFormat
 from gunicorn.glogging import Logger
 from gunicorn.workers.ggevent import GeventWorker
 
@@ -161,36 +162,61 @@ class BoundedGeventWorker(GeventWorker):
 
 
 worker_class = BoundedGeventWorker
-# The environ values the default access-log format shows (gunicorn's Logger.atoms reads these).
-_LOGGED_ENVIRON = (
-    "REMOTE_ADDR",
-    "REQUEST_METHOD",
-    "RAW_URI",
-    "PATH_INFO",
-    "QUERY_STRING",
-    "SERVER_PROTOCOL",
-    "HTTP_REFERER",
-    "HTTP_USER_AGENT",
-    "HTTP_AUTHORIZATION",
-)
 
 
 class AccessLogger(Logger):
-    """gunicorn's logger, without the per-request work its default access line never shows.
+    """gunicorn's logger, writing gunicorn's own default access line for a fraction of the work.
 
     For every request gunicorn turns each request header, response header and environ value
-    into a format atom and escapes them all, about 60 strings, though the default format names
-    none of them. Unless the format does (``%({name}i)s`` and the like), only the values the
-    line shows are handed over; the line itself is gunicorn's, byte for byte.
+    into a format atom, escapes them all (about 60 strings, though the default format names
+    none of them), and passes the line through the logging module: together about a tenth of a
+    request's CPU time here. With the default format written to standard output, the line is
+    built from the nine values it shows and written at once; any other format or destination
+    goes gunicorn's way. Byte for byte the same line either way (tests/unit/test_gunicorn.py).
     """
 
-    def atoms(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> dict[str, Any]:
-        """The atoms the access-log format can use."""
-        if "{" in self.cfg.access_log_format:
-            return super().atoms(resp, req, environ, request_time)
-        shown = {name: environ[name] for name in _LOGGED_ENVIRON if name in environ}
-        bare = SimpleNamespace(status=resp.status, sent=resp.sent, headers=())
-        return super().atoms(bare, (), shown, request_time)
+    def setup(self, cfg: Any) -> None:
+        """Set up gunicorn's handlers, then choose the direct line where nothing else was asked for."""
+        super().setup(cfg)
+        plain = (
+            cfg.access_log_format == AccessLogFormat.default
+            and cfg.accesslog == "-"
+            and not (cfg.syslog or cfg.logconfig or cfg.logconfig_dict or cfg.logconfig_json)
+        )
+        handler = self._get_gunicorn_handler(self.access_log) if plain else None
+        self._stream = getattr(handler, "stream", None)
+
+    def access(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> None:
+        """Write the access line for one answered request."""
+        if self._stream is None:
+            super().access(resp, req, environ, request_time)
+            return
+        try:
+            self._stream.write(self.default_line(resp, environ))
+            self._stream.flush()
+        except Exception:
+            self.error(traceback.format_exc())
+
+    def default_line(self, resp: Any, environ: dict[str, Any]) -> str:
+        """gunicorn's default access line (its format, atoms and escaping), ending in a newline."""
+        get = environ.get
+        status = resp.status
+        if isinstance(status, str):
+            status = status.split(None, 1)[0]
+        sent = resp.sent
+        request = f"{environ['REQUEST_METHOD']} {environ['RAW_URI']} {environ['SERVER_PROTOCOL']}"
+        quoted = [
+            get("REMOTE_ADDR", "-"),
+            self._get_user(environ) or "-",
+            request,
+            get("HTTP_REFERER", "-"),
+            get("HTTP_USER_AGENT", "-"),
+        ]
+        host, user, request, referer, agent = (
+            v.replace('"', '\\"') if isinstance(v, str) else v for v in quoted
+        )
+        size = "-" if sent is None else str(sent)
+        return f'{host} - {user} {self.now()} "{request}" {status} {size} "{referer}" "{agent}"\n'
 
 
 logger_class = AccessLogger

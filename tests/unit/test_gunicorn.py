@@ -69,7 +69,50 @@ def test_settings_fit_docker(monkeypatch: pytest.MonkeyPatch) -> None:
     assert conf["accesslog"] == "-"
 
 
-def test_access_line_is_gunicorns_own(monkeypatch: pytest.MonkeyPatch) -> None:
+_ACCESS_CASES = [
+    # (environ, status, bytes sent): what a browser, a script, a hostile client and a cut-off answer send.
+    (
+        {
+            "REMOTE_ADDR": "172.18.0.1",
+            "REQUEST_METHOD": "GET",
+            "RAW_URI": "/?lang=ko",
+            "PATH_INFO": "/",
+            "QUERY_STRING": "lang=ko",
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "HTTP_REFERER": 'http://localhost:8080/"x"',
+            "HTTP_USER_AGENT": "wrk",
+            "HTTP_AUTHORIZATION": "Basic dXNlcjpwdw==",
+            "HTTP_HOST": "localhost:8080",
+        },
+        "200 OK",
+        9918,
+    ),
+    ({"REQUEST_METHOD": "POST", "RAW_URI": '/api/"m"', "SERVER_PROTOCOL": "HTTP/1.0"}, "413 X", 0),
+    (
+        {
+            "REMOTE_ADDR": "",
+            "REQUEST_METHOD": "GET",
+            "RAW_URI": "/\u00e9\u200b",
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "HTTP_USER_AGENT": 'a "quoted" agent \u263a',
+            "HTTP_REFERER": "",
+            "HTTP_AUTHORIZATION": "Basic !!not-base64",
+        },
+        "400 Bad Request",
+        None,
+    ),
+    ({"REQUEST_METHOD": "GET", "RAW_URI": "/healthz", "SERVER_PROTOCOL": "HTTP/1.1"}, 204, 0),
+]
+
+
+@pytest.mark.parametrize(("environ", "status", "sent"), _ACCESS_CASES)
+def test_access_line_is_gunicorns_own(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    environ: dict[str, str],
+    status: str | int,
+    sent: int | None,
+) -> None:
     from datetime import timedelta
     from types import SimpleNamespace
 
@@ -78,31 +121,45 @@ def test_access_line_is_gunicorns_own(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setenv("MYSQL_USER", "root")
     monkeypatch.setenv("MYSQL_PASSWORD", "qwerty")
-    access_logger = runpy.run_path(str(CONF))["AccessLogger"]
     cfg = Config()
-    environ = {
-        "REMOTE_ADDR": "172.18.0.1",
-        "REQUEST_METHOD": "GET",
-        "RAW_URI": "/?lang=ko",
-        "PATH_INFO": "/",
-        "QUERY_STRING": "lang=ko",
-        "SERVER_PROTOCOL": "HTTP/1.1",
-        "HTTP_REFERER": 'http://localhost:8080/"x"',
-        "HTTP_USER_AGENT": "wrk",
-        "HTTP_AUTHORIZATION": "Basic dXNlcjpwdw==",
-        "HTTP_HOST": "localhost:8080",
-    }
-    resp = SimpleNamespace(status="200 OK", sent=9918, headers=[("Content-Type", "text/html")])
+    cfg.set("accesslog", "-")
+    resp = SimpleNamespace(status=status, sent=sent, headers=[("Content-Type", "text/html")])
     req = SimpleNamespace(headers=[("HOST", "localhost:8080"), ("USER-AGENT", "wrk")])
 
-    def line(logger: Logger) -> str:
+    def written(logger_class: type[Logger]) -> str:
+        logger = logger_class(cfg)  # after capsys took sys.stdout: its handler writes there
         monkeypatch.setattr(logger, "now", lambda: "[03/Dec/2026:04:54:09 +0000]")
-        atoms = logger.atoms(resp, req, environ, timedelta(microseconds=1500))
-        return str(cfg.access_log_format % logger.atoms_wrapper_class(atoms))
+        logger.access(resp, req, environ, timedelta(microseconds=1500))
+        return capsys.readouterr().out
 
-    ours = line(access_logger(cfg))
-    assert ours == line(Logger(cfg))
-    assert ours.startswith('172.18.0.1 - user [03/Dec/2026:04:54:09 +0000] "GET /?lang=ko HTTP/1.1" 200 9918')
+    ours = written(runpy.run_path(str(CONF))["AccessLogger"])
+    assert ours == written(Logger)
+    assert ours.count("\n") == 1 and " [03/Dec/2026:04:54:09 +0000] " in ours
+
+
+def test_access_line_with_a_format_of_ones_own_is_gunicorns_too(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from datetime import timedelta
+    from types import SimpleNamespace
+
+    from gunicorn.config import Config
+
+    monkeypatch.setenv("MYSQL_USER", "root")
+    monkeypatch.setenv("MYSQL_PASSWORD", "qwerty")
+    cfg = Config()
+    cfg.set("accesslog", "-")
+    cfg.set("access_log_format", "%(m)s %({host}i)s %(D)s")
+    logger = runpy.run_path(str(CONF))["AccessLogger"](cfg)
+    resp = SimpleNamespace(status="200 OK", sent=1, headers=[])
+    req = SimpleNamespace(headers=[("HOST", "localhost:8080")])
+    logger.access(
+        resp,
+        req,
+        {"REQUEST_METHOD": "GET", "RAW_URI": "/", "SERVER_PROTOCOL": "HTTP/1.1"},
+        timedelta(microseconds=1500),
+    )
+    assert capsys.readouterr().out == "GET localhost:8080 1500\n"
 
 
 class _RecordingSocket:
