@@ -238,7 +238,7 @@ def carry_out(args: argparse.Namespace, settings: Settings, runner: Runner) -> i
     service = SERVICES.get(vars(args).get("service") or "")
     if args.command in ("up", "watch"):
         runner.up(build=not vars(args).get("no_build"), timeout=settings.wait_timeout)
-        print(f"apl is up: {spec.url}")
+        print(f"apl is up: {runner.url}")
     elif args.command == "down":
         if not runner.down(volumes=args.volumes, images=args.rmi):
             print(runner.nothing_to_remove(volumes=args.volumes))

@@ -43,6 +43,13 @@ class Runner:
         self.remote_host = engine.published_host(client)
 
     @property
+    def url(self) -> str:
+        """Where the app answers: on this host, or on a remote engine's (its ports are published there)."""
+        return (
+            self.spec.url if self.remote_host is None else f"http://{self.remote_host}:{self.spec.host_port}"
+        )
+
+    @property
     def readiness_url(self) -> str:
         """Where `up` asks the app whether it is ready."""
         return self._readiness_url(self.spec.host_port)

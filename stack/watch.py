@@ -178,7 +178,7 @@ class Watcher:
         with self.locked():
             self.runner.up(build=True, timeout=self.timeout)
         self.good = self._current_app_files()
-        self.progress.echo(f"{REPLACED}: {self.runner.spec.url}")
+        self.progress.echo(f"{REPLACED}: {self.runner.url}")
 
     def _running_app(self) -> Container | None:
         """The running app container; looked up once, not on every change (an engine call costs time)."""
