@@ -199,7 +199,7 @@ def check_new_passwords(settings: Settings) -> None:
     if not (settings.loaded_credentials and settings.loaded_credentials.generated):
         return
     try:
-        client = engine.connect(timeout=5)
+        client = engine.connect(timeout=2)  # an engine that does not answer at once is as good as none here
     except StackError:
         return  # no engine here: `up` asks again, and a refused login then says what happened
     try:
