@@ -6,8 +6,10 @@ import http.client
 import os
 import runpy
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -227,6 +229,47 @@ def test_stop_does_not_wait_for_idle_keep_alive_connections() -> None:
             server.wait()
         assert server.stderr is not None
         server.stderr.close()
+
+
+def test_stop_lets_the_request_under_way_finish() -> None:
+    """The worker's own run loop (it sees a stop at once) still waits for a request being answered."""
+    silent_db = socket.create_server(("127.0.0.1", 0))  # accepts, never greets: the app waits for it
+    port = free_port()
+    env = _clean_env(MYSQL_USER="root", MYSQL_PASSWORD="qwerty", GUNICORN_WORKERS="1")
+    env.update(GUNICORN_BIND=f"127.0.0.1:{port}", MYSQL_HOST="127.0.0.1")
+    env["MYSQL_PORT"] = str(silent_db.getsockname()[1])
+    server = subprocess.Popen(GUNICORN, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    answers: list[tuple[int, bytes]] = []
+
+    def ask_readiness() -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        try:
+            connection.request("GET", "/readyz")
+            response = connection.getresponse()
+            answers.append((response.status, response.read()))
+        finally:
+            connection.close()
+
+    asking = threading.Thread(target=ask_readiness)
+    try:
+        wait_for(lambda: _answers(port), timeout=30, what="gunicorn to answer /healthz")
+        asking.start()
+        silent_db.settimeout(30)
+        waiting_app, _ = silent_db.accept()  # the request is under way: its DB connect waits here
+        server.send_signal(signal.SIGTERM)
+        asking.join(timeout=30)
+        assert server.wait(timeout=30) == 0
+        waiting_app.close()
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+        silent_db.close()
+        assert server.stderr is not None
+        server.stderr.close()
+    # Answered as a database that does not greet is answered: 503 with the reason, not a cut connection.
+    assert [status for status, _ in answers] == [503]
+    assert b'"status":"unavailable"' in answers[0][1]
 
 
 def _answers(port: int) -> bool:
