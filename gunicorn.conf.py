@@ -268,6 +268,11 @@ control_socket_disable = True
 
 
 def when_ready(server: object) -> None:
-    """Say once where the app will look for its database (never the password)."""
+    """Say once where the app will look for its database (never the password); then import Flask.
+
+    The port is bound by now, so clients that come while the workers start wait in its queue
+    instead of being refused; the workers, forked from here, start with Flask already imported.
+    """
     s = _settings
     server.log.info("apl: database %s, name %s, user %s", s.address, s.database, s.user)  # type: ignore[attr-defined]
+    import flask  # noqa: F401

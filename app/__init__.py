@@ -10,11 +10,12 @@ import logging
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
-
-from flask import Flask
+from typing import TYPE_CHECKING, Any
 
 from .config import ConfigError, load_allowed_hosts, load_settings
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 __all__ = ["ConfigError", "create_app"]
 
@@ -33,6 +34,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     # package (gunicorn.conf.py reads app.config), and workers forked from it would inherit what
     # it imported. Imported by each worker instead, a reload (SIGHUP, `orchestrate.py watch`)
     # serves the code now on disk.
+    # Flask too: gunicorn's master reads app.config before it binds the port, and a replaced
+    # container fails requests until then (gunicorn.conf.py imports Flask once it has bound).
+    from flask import Flask
+
     from . import bodies, db, errors, health, hosts, messages, numbers, openapi, pages, security
     from .pagecache import PageCache
     from .schema import DEFAULT_SCHEMA_FILE, SchemaGuard
