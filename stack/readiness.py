@@ -86,6 +86,14 @@ def ask_app(url: str) -> tuple[bool, str]:
     return False, reason if isinstance(reason, str) else ""
 
 
+def _down_volumes(db: Container) -> str:
+    """The command that removes the DB container's project with its data."""
+    from .spec import LABEL_PROJECT  # here: the spec imports this module for its probes
+
+    project = db.labels.get(LABEL_PROJECT)
+    return f"python orchestrate.py{f' --project {project}' if project else ''} down --volumes"
+
+
 def _root_login_refused(db: Container) -> str:
     """The server's refusal of the root login, if that is why the DB does not answer; else ''."""
     try:
@@ -180,16 +188,12 @@ def _crashed(container: Container) -> StackError:
 def _login_refused(db: Container, reason: str) -> StackError:
     volumes = [m["Name"] for m in db.attrs.get("Mounts") or [] if m.get("Type") == "volume" and m.get("Name")]
     held = f"its data volume {volumes[0]}" if volumes else "its data"
-    from .spec import LABEL_PROJECT  # here: the spec imports this module for its probes
-
-    project = db.labels.get(LABEL_PROJECT)
-    option = f" --project {project}" if project else ""
     return StackError(
         f"the database in container {db.name} refuses this project's passwords: {held} was "
         f"initialised with other ones (the server said: {reason.removeprefix(LOGIN_REFUSED + ': ')})",
         "give it the passwords it was made with (restore the project's file under .apl/ from a backup, "
         "or set MYSQL_PASSWORD and MYSQL_ROOT_PASSWORD); or start afresh without the data: "
-        f"`python orchestrate.py{option} down --volumes` deletes every message, then `up`",
+        f"`{_down_volumes(db)}` deletes every message, then `up`",
     )
 
 
@@ -201,7 +205,7 @@ def _not_ready(db: Container, app: Container, url: str, timeout: float) -> Stack
         return StackError(
             f"the database in container {db.name} did not accept a TCP query within {timeout:g}s",
             "read its log lines below: a first start that was stopped halfway leaves a data volume it "
-            "cannot use, and `python orchestrate.py down --volumes` (which deletes the data) starts afresh",
+            f"cannot use, and `{_down_volumes(db)}` (which deletes the data) starts afresh",
             details=tail(db),
         )
     return StackError(
