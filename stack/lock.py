@@ -44,7 +44,7 @@ LOOKUP_DEADLINE = 2.0  # seconds to find who holds a lock whose name was just ta
 
 def engine_id(client: docker.DockerClient) -> str:
     """A short, stable name for the engine ``client`` talks to, whichever address reaches it."""
-    info = client.info()
+    info = engine.info(client)
     # Not info's "ID": Podman makes up a new one for every request. Host name and data root
     # name one engine on every engine, whichever address (socket, TCP) reaches it.
     identity = (
