@@ -129,15 +129,14 @@ class Watcher:
         began = time.monotonic()
         label = _label(found.app)
         wanted = changes.read_files(self.build.context, found.app)
-        modes = {path: sync.file_mode(self.build.context, path) for path, body in wanted.items() if body}
         with self.sync_locked():
-            sync.put_files(app, wanted, modes)
+            sync.put_files(app, wanted)
             try:
                 self.checker.check(app)
             except (StackError, DockerException):
                 self.progress.update("Change", label, "Failed")
                 with contextlib.suppress(DockerException):
-                    sync.put_files(app, {path: self.good.get(path) for path in wanted}, modes)
+                    sync.put_files(app, {path: self.good.get(path) for path in wanted})
                 raise
             serving = sync.reload(app, RELOAD_DEADLINE)
             self._wait_until_serving(app)
@@ -187,14 +186,14 @@ class Watcher:
             self._app = found if found is not None and found.status == "running" else None
         return self._app
 
-    def _current_app_files(self) -> dict[str, bytes | None]:
-        synced = changes.classify(self.stamps).sync
+    def _current_app_files(self) -> dict[str, changes.File | None]:
+        synced = changes.compare({}, self.stamps).sync  # every regular app file a sync would copy
         return changes.read_files(self.build.context, synced)
 
 
 def _label(paths: tuple[str, ...]) -> str:
     """One name for a set of files: the first, and how many more."""
-    return paths[0] + (f" +{len(paths) - 1}" if len(paths) > 1 else "")
+    return changes.shown(paths[0]) + (f" +{len(paths) - 1}" if len(paths) > 1 else "")
 
 
 def _first_lines(error: BaseException) -> str:

@@ -7,6 +7,7 @@ throughout (bench/edit.py's), so a request that fails anywhere fails the test.
 
 from __future__ import annotations
 
+import os
 import shutil
 import statistics
 import time
@@ -174,6 +175,45 @@ def test_a_requirements_change_rebuilds_and_replaces_the_app(watched: Watched, d
     wait_for(replaced, timeout=REBUILD_DEADLINE, interval=0.5)
     assert resources.container("app").id != before
     assert "newer than the image" not in watched.orchestrate("status")
+
+
+def test_a_link_under_app_is_built_as_a_link_never_copied_through(
+    watched: Watched, docker_client, tmp_path
+) -> None:
+    secret = tmp_path / "host-only.txt"
+    secret.write_text("a line only the host has")
+    link = watched.root / "app" / "static" / "leak.txt"
+    seen = len(watched.watch.lines)
+    link.symlink_to(secret)
+    try:
+        said = wait_for(
+            lambda: watched.watch.said("rebuilding the image", after=seen), timeout=NEW_CODE_DEADLINE
+        )
+        assert said.startswith("app/static/leak.txt: rebuilding")  # as `up` would: the build sends the link
+        wait_for(lambda: watched.up_again(after=seen), timeout=REBUILD_DEADLINE, interval=0.5)
+        app = ProjectResources(docker_client, watched.project).container("app")
+        held = app.exec_run(["readlink", "/srv/apl/app/static/leak.txt"]).output.decode().strip()
+        assert held == str(secret)  # a link to a path the container does not have
+        assert requests.get(f"{watched.url}/static/leak.txt", timeout=5).status_code == 404
+    finally:
+        seen = len(watched.watch.lines)
+        link.unlink()
+    wait_for(lambda: watched.watch.said("Reloaded", after=seen), timeout=NEW_CODE_DEADLINE)
+
+
+def test_a_file_whose_name_is_not_utf8_is_synced_and_deleted(watched: Watched, docker_client) -> None:
+    odd = watched.root / "app" / "static" / os.fsdecode(b"odd\xff\nname.txt")
+    app = ProjectResources(docker_client, watched.project).container("app")
+
+    def listed() -> list[str]:
+        return app.exec_run(["ls", "-b", "/srv/apl/app/static"]).output.decode().split()
+
+    for step in (lambda: odd.write_text("odd"), odd.unlink):
+        seen = len(watched.watch.lines)
+        step()
+        line = wait_for(lambda s=seen: watched.watch.said("Reloaded", after=s), timeout=NEW_CODE_DEADLINE)
+        assert "Change app/static/odd\\xff\\nname.txt " in line  # one printable line
+        assert ("odd\\377\\nname.txt" in listed()) is odd.exists()
 
 
 def test_ctrl_c_stops_watching_and_leaves_the_stack_running(watched: Watched) -> None:
