@@ -23,8 +23,9 @@ from bench.edit import EDITED_FILE, Prober, with_marker
 from stack.invoke import Background, orchestrate_command
 from stack.ports import free_port
 from stack.resources import ProjectResources
+from stack.sync import worker_pids
 from stack.waiting import wait_for
-from stack.watch import REPLACED
+from stack.watch import FINISHING, REPLACED
 
 from .support import REPO, SESSION_PROJECT, remove_project, run_orchestrate
 
@@ -216,7 +217,21 @@ def test_a_file_whose_name_is_not_utf8_is_synced_and_deleted(watched: Watched, d
         assert ("odd\\377\\nname.txt" in listed()) is odd.exists()
 
 
-def test_ctrl_c_stops_watching_and_leaves_the_stack_running(watched: Watched) -> None:
+def test_ctrl_c_mid_reload_finishes_it_then_stops_watching(watched: Watched, docker_client) -> None:
+    app = ProjectResources(docker_client, watched.project).container("app")
+    workers = len(worker_pids(app))
+    since = time.time()
+    watched.edit("last-edit")
+
+    def stopping_old_workers() -> bool:  # the reload's last phase, which Ctrl-C once cut short
+        return b"Handling signal: ttou" in app.logs(since=since)
+
+    wait_for(stopping_old_workers, timeout=NEW_CODE_DEADLINE, interval=0.02)
     assert watched.watch.interrupt() == 0
-    assert watched.watch.said("stopped watching; the stack is still running")
-    assert requests.get(f"{watched.url}/healthz", timeout=5).status_code == 200
+    assert watched.watch.said(FINISHING) and watched.watch.said(
+        "stopped watching; the stack is still running"
+    )
+    wait_for(
+        lambda: len(worker_pids(app)) == workers, timeout=NEW_CODE_DEADLINE, what="as many workers as before"
+    )
+    assert requests.get(f"{watched.url}/healthz", timeout=5).json().get("edit") == "last-edit"
