@@ -30,6 +30,17 @@ NEEDS_CREDENTIALS = {"up", "watch", "plan", "export"}
 # `watch` takes the locks for each change it makes, not while it waits, so `down` need not wait for it.
 CHANGING_COMMANDS = {"up", "down", "restart", "build"}
 SERVICES = {"db": "db", "mysql": "db", "app": "app"}
+PIPE_CLOSED = 141  # 128 + SIGPIPE: what a shell reports for a command whose output's reader left
+
+
+def open_missing_streams() -> None:
+    """Give a standard stream that was closed when we started (`<&-`, `>&-`) the null device.
+
+    Python then has no ``sys.stdin`` (or stdout, stderr) at all, and every use of it would fail.
+    """
+    for name, mode in (("stdin", "r"), ("stdout", "w"), ("stderr", "w")):
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(os.devnull, mode))  # noqa: SIM115 (kept open for the whole run)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -103,12 +114,18 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; return the process exit code."""
+    open_missing_streams()
     args = parse(sys.argv[1:] if argv is None else list(argv))
     try:
         return run(args)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # Whoever read our output stopped (`exec ... | head -1`, `logs -f | grep -m1`): end
+        # quietly, as `cat` does, and let nothing try to write to that pipe on the way out.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return PIPE_CLOSED
     except (StackError, DockerException, requests.RequestException) as error:
         # The engine refused a request or went away mid-command: one line, never a traceback.
         reported = error if isinstance(error, StackError) else engine.lost(error) or failed_request(error)

@@ -78,14 +78,21 @@ def _pump(connection: socket.socket, terminal: bool) -> None:
         ready = select.select(readers, [], [])[0]
         if stdin in ready:
             data = os.read(stdin, 65536)
-            if data:
+            try:
+                if not data:  # the input ended: the command sees end of file
+                    raise EOFError
                 connection.sendall(data)
-            else:  # the input ended: the command sees end of file
+            except (OSError, EOFError):
+                # Or the command took no more input and ended (`yes | exec -- true`): its output and
+                # exit code are still to come, so only the input stops.
                 readers.remove(stdin)
                 with contextlib.suppress(OSError):
                     connection.shutdown(socket.SHUT_WR)
         if connection in ready:
-            data = connection.recv(65536)
+            try:
+                data = connection.recv(65536)
+            except ConnectionResetError:  # input it never read was still on its way when it ended
+                return
             if not data:
                 return
             if terminal:

@@ -198,12 +198,23 @@ class Runner:
             for container in containers:
                 pump(container)
             return
-        threads = [threading.Thread(target=pump, args=(c,), daemon=True) for c in containers]
+        failed: list[BaseException] = []
+
+        def follow_one(container: Container) -> None:
+            try:
+                pump(container)
+            except BaseException as error:  # reported by the main thread, never as a thread's traceback
+                failed.append(error)
+
+        threads = [threading.Thread(target=follow_one, args=(c,), daemon=True) for c in containers]
         for thread in threads:
             thread.start()
         for thread in threads:
-            while thread.is_alive():
+            # A failed one (our output's reader left, say) ends the command: the others would fail alike.
+            while thread.is_alive() and not failed:
                 thread.join(timeout=0.5)
+        if failed:
+            raise failed[0]
 
     def running(self, role: str) -> Container:
         """The ``role`` container, which must be running (for `exec`)."""
