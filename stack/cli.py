@@ -97,7 +97,12 @@ def parser() -> argparse.ArgumentParser:
         help="run a command in a container (default: a shell in the app; in db, mysql as the app's user)",
     )
     exec_.add_argument("service", nargs="?", choices=sorted(SERVICES), default="app")
-    exec_.add_argument("argv", nargs="*", metavar="-- COMMAND", help="the command and its arguments")
+    exec_.add_argument(
+        "argv",
+        nargs="*",
+        metavar="-- COMMAND",
+        help="the command and its arguments; options alone (-- -e 'SELECT 1') go to the default command",
+    )
     plan = commands.add_parser("plan", parents=[shared], help="print the docker commands `up` stands for")
     plan.add_argument("--show-secrets", action="store_true", help="print passwords instead of ***")
     export = commands.add_parser(
@@ -278,7 +283,7 @@ def run_in_container(args: argparse.Namespace, client: DockerClient, spec: Stack
     """`exec`: run the command in the service's running container; return the command's exit code."""
     role = SERVICES[args.service]
     container = Runner(client, spec, Progress(quiet=True)).running(role)
-    return console.run(client, container, tuple(args.argv) or console.default_command(spec, role))
+    return console.run(client, container, console.command(spec, role, tuple(args.argv)))
 
 
 def _say(line: str) -> None:

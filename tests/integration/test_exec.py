@@ -146,3 +146,20 @@ def test_closed_standard_streams_and_unread_input_are_no_error(stack: Stack) -> 
     # The command ends without reading its input: its exit code, not an error of ours.
     unread = exec_(stack, "--", "true", given="y\n" * 2_000_000)
     assert (unread.returncode, unread.stderr) == (0, "")
+
+
+def test_options_alone_go_to_the_db_client(stack: Stack) -> None:
+    done = exec_(stack, "db", "--", "-N", "-e", "SELECT DATABASE(), 6*7")
+    assert (done.returncode, done.stdout.split(), done.stderr) == (0, ["apl", "42"], "")
+
+
+def test_a_command_that_cannot_run_is_one_error_with_a_shells_exit_code(stack: Stack) -> None:
+    missing = exec_(stack, "--", "nosuchcmd")
+    assert (missing.returncode, missing.stdout) == (127, "")  # the engine's message is not output
+    assert missing.stderr.splitlines() == [
+        f"error: cannot run 'nosuchcmd' in container {stack.name('apl-app')}: executable file not found",
+        "fix: check the command's name and path; `python orchestrate.py exec` gives a shell to look around",
+    ]
+    assert exec_(stack, "--", "/etc/passwd").returncode == 126
+    own = exec_(stack, "--", "sh", "-c", "echo mine; exit 127")  # a command's own 127 is its own
+    assert (own.returncode, own.stdout, own.stderr) == (127, "mine\n", "")
