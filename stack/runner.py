@@ -118,7 +118,9 @@ class Runner:
             for image in self.resources.images():
                 found = True
                 self.client.images.remove(image.id, force=True)
-                self.progress.update("Image", image.tags[0] if image.tags else image.short_id, "Removed")
+                self.progress.update(
+                    "Image", engine.display_name(image.tags[0]) if image.tags else image.short_id, "Removed"
+                )
         if in_use:
             raise StackError(
                 f"still in use, so kept: {', '.join(in_use)}",

@@ -20,9 +20,10 @@ def test_life_cycle_keeps_data_until_the_volume_goes(
     port = free_port()
     url = f"http://127.0.0.1:{port}"
 
-    def run(*args: str) -> None:
+    def run(*args: str) -> str:
         result = orchestrate("--project", project, "--port", str(port), *args, env=LESSON)
         assert result.returncode == 0, f"{args}:\n{result.stderr}"
+        return result.stderr
 
     def texts() -> list[str]:
         return [m["text"] for m in requests.get(url + "/api/messages", timeout=10).json()["messages"]]
@@ -43,8 +44,10 @@ def test_life_cycle_keeps_data_until_the_volume_goes(
     run("up")
     assert texts() == ["kept"]
 
-    run("down", "--volumes", "--rmi")
+    removed = run("down", "--volumes", "--rmi")
     assert owned(docker_client, project) == {"containers": [], "networks": [], "volumes": [], "images": []}
+    # The image as `up` named it, on Podman too (which calls it docker.io/library/...).
+    assert f"Image {project}-apl-app:latest " in removed
 
 
 def test_down_names_what_keeps_the_network_and_removes_the_rest(
