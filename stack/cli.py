@@ -178,6 +178,14 @@ def run(args: argparse.Namespace) -> int:
         return run_in_container(args, client, build_spec(settings))
     if args.command not in CHANGING_COMMANDS | {"watch"}:
         return carry_out(args, settings, Runner(client, build_spec(settings), progress))
+    if args.command == "watch":
+        with lock.sole_watch(client, settings.project):
+            return change(args, settings, progress, client)
+    return change(args, settings, progress, client)
+
+
+def change(args: argparse.Namespace, settings: Settings, progress: Progress, client: DockerClient) -> int:
+    """Run a command that changes the project's resources, under its locks; `watch` goes on after `up`."""
     if args.command in ("up", "watch"):
         progress.echo(f"images: db {settings.images.db}, app built on {settings.images.python}")
         # Pulled before the locks: the engine-side lock is a container of this image, and a pull

@@ -217,6 +217,21 @@ def test_a_file_whose_name_is_not_utf8_is_synced_and_deleted(watched: Watched, d
         assert ("odd\\377\\nname.txt" in listed()) is odd.exists()
 
 
+def test_a_second_watch_of_the_project_is_refused_and_the_first_goes_on(watched: Watched) -> None:
+    second = run_orchestrate(
+        "--project", watched.project, "--port", str(watched.port), "watch", root=watched.root, timeout=60
+    )
+    pid = watched.watch.process.pid
+    assert (second.returncode, second.stderr.splitlines()) == (
+        1,
+        [
+            f"error: orchestrate.py watch (pid {pid}) already watches project {watched.project}",
+            "fix: use that one, or stop it (Ctrl-C) before starting another",
+        ],
+    )
+    watched.edit_and_wait("after-a-second-watch")
+
+
 def test_ctrl_c_mid_reload_finishes_it_then_stops_watching(watched: Watched, docker_client) -> None:
     app = ProjectResources(docker_client, watched.project).container("app")
     workers = len(worker_pids(app))
