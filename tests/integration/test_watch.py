@@ -21,6 +21,7 @@ import requests
 
 from bench.edit import EDITED_FILE, Prober, with_marker
 from stack.invoke import Background, orchestrate_command
+from stack.load_check import LOAD_DEADLINE
 from stack.ports import free_port
 from stack.resources import ProjectResources
 from stack.sync import worker_pids
@@ -141,6 +142,29 @@ def test_a_broken_edit_keeps_the_old_code_serving_and_says_why(watched: Watched,
         wait_for(lambda: prober.first_with("fixed"), timeout=NEW_CODE_DEADLINE, interval=0.02)
     assert [p for p in prober.probes if p.failure] == []
     assert {p.edit for p in prober.probes if p.at < fixed} == {"last-good"}
+
+
+def test_an_edit_that_never_loads_is_refused_and_leaves_nothing_running(
+    watched: Watched, docker_client
+) -> None:
+    seen = len(watched.watch.lines)
+    source = watched.root / EDITED_FILE
+    source.write_text(source.read_text() + "\nimport time\nwhile True:\n    time.sleep(1)\n")
+    error = wait_for(
+        lambda: watched.watch.said("error: ", after=seen), timeout=LOAD_DEADLINE + NEW_CODE_DEADLINE
+    )
+    assert (
+        error
+        == f"error: the changed app did not load within {LOAD_DEADLINE}s (an import that never returns?)"
+    )
+    assert requests.get(f"{watched.url}/healthz", timeout=5).status_code == 200
+    app = ProjectResources(docker_client, watched.project).container("app")
+    assert (
+        b"while True" not in app.exec_run(["cat", f"/srv/apl/{EDITED_FILE}"]).output
+    )  # the good file is back
+    checkers = app.exec_run(["sh", "-c", "grep -l '[L]OAD_DEADLINE' /proc/[0-9]*/cmdline"]).output.split()
+    assert len(checkers) == 1, checkers  # the checker itself; its stuck child ended
+    watched.edit_and_wait("after-the-hang")
 
 
 def test_a_failed_build_keeps_the_app_serving_and_says_why(watched: Watched, docker_client) -> None:
