@@ -30,6 +30,17 @@ NEEDS_CREDENTIALS = {"up", "watch", "plan", "export"}
 # `watch` takes the locks for each change it makes, not while it waits, so `down` need not wait for it.
 CHANGING_COMMANDS = {"up", "down", "restart", "build"}
 SERVICES = {"db": "db", "mysql": "db", "app": "app"}
+PIPE_CLOSED = 141  # 128 + SIGPIPE: what a shell reports for a command whose output's reader left
+
+
+def open_missing_streams() -> None:
+    """Give a standard stream that was closed when we started (`<&-`, `>&-`) the null device.
+
+    Python then has no ``sys.stdin`` (or stdout, stderr) at all, and every use of it would fail.
+    """
+    for name, mode in (("stdin", "r"), ("stdout", "w"), ("stderr", "w")):
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(os.devnull, mode))  # noqa: SIM115 (kept open for the whole run)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -86,7 +97,12 @@ def parser() -> argparse.ArgumentParser:
         help="run a command in a container (default: a shell in the app; in db, mysql as the app's user)",
     )
     exec_.add_argument("service", nargs="?", choices=sorted(SERVICES), default="app")
-    exec_.add_argument("argv", nargs="*", metavar="-- COMMAND", help="the command and its arguments")
+    exec_.add_argument(
+        "argv",
+        nargs="*",
+        metavar="-- COMMAND",
+        help="the command and its arguments; options alone (-- -e 'SELECT 1') go to the default command",
+    )
     plan = commands.add_parser("plan", parents=[shared], help="print the docker commands `up` stands for")
     plan.add_argument("--show-secrets", action="store_true", help="print passwords instead of ***")
     export = commands.add_parser(
@@ -103,12 +119,18 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; return the process exit code."""
+    open_missing_streams()
     args = parse(sys.argv[1:] if argv is None else list(argv))
     try:
         return run(args)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # Whoever read our output stopped (`exec ... | head -1`, `logs -f | grep -m1`): end
+        # quietly, as `cat` does, and let nothing try to write to that pipe on the way out.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return PIPE_CLOSED
     except (StackError, DockerException, requests.RequestException) as error:
         # The engine refused a request or went away mid-command: one line, never a traceback.
         reported = error if isinstance(error, StackError) else engine.lost(error) or failed_request(error)
@@ -156,6 +178,14 @@ def run(args: argparse.Namespace) -> int:
         return run_in_container(args, client, build_spec(settings))
     if args.command not in CHANGING_COMMANDS | {"watch"}:
         return carry_out(args, settings, Runner(client, build_spec(settings), progress))
+    if args.command == "watch":
+        with lock.sole_watch(client, settings.project):
+            return change(args, settings, progress, client)
+    return change(args, settings, progress, client)
+
+
+def change(args: argparse.Namespace, settings: Settings, progress: Progress, client: DockerClient) -> int:
+    """Run a command that changes the project's resources, under its locks; `watch` goes on after `up`."""
     if args.command in ("up", "watch"):
         progress.echo(f"images: db {settings.images.db}, app built on {settings.images.python}")
         # Pulled before the locks: the engine-side lock is a container of this image, and a pull
@@ -261,7 +291,7 @@ def run_in_container(args: argparse.Namespace, client: DockerClient, spec: Stack
     """`exec`: run the command in the service's running container; return the command's exit code."""
     role = SERVICES[args.service]
     container = Runner(client, spec, Progress(quiet=True)).running(role)
-    return console.run(client, container, tuple(args.argv) or console.default_command(spec, role))
+    return console.run(client, container, console.command(spec, role, tuple(args.argv)))
 
 
 def _say(line: str) -> None:

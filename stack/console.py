@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import select
 import signal
 import socket
@@ -23,6 +24,7 @@ from types import FrameType
 import docker
 from docker.models.containers import Container
 
+from .errors import StackError
 from .readiness import DB_APP_CLIENT, DB_ROOT_CLIENT
 from .spec import StackSpec
 from .waiting import wait_for
@@ -31,15 +33,33 @@ APP_SHELL = ("sh",)
 EXIT_DEADLINE = 10.0  # seconds for the engine to record the exit code once the output has ended
 FRAME_HEADER = 8  # without a terminal the engine sends each chunk with a header: stream, size
 STDERR = 2  # the stream number of the command's standard error in a frame's header
+COMMAND_NOT_FOUND, COMMAND_NOT_EXECUTABLE = 127, 126  # the exit codes a shell gives for these
+# How the engine's runtime (runc, crun) says it could not start an exec'd command.
+NOT_STARTED = re.compile(
+    r"(executable file not found|no such file or directory|permission denied|is a directory)", re.IGNORECASE
+)
 
 
-def default_command(spec: StackSpec, role: str) -> tuple[str, ...]:
-    """What `exec` runs in the ``role`` container when no command is given."""
+def default_command(spec: StackSpec, role: str, options: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """What `exec` runs in the ``role`` container when no command is given, with ``options`` added.
+
+    So `exec db -- -e 'SELECT 1'` runs the mysql client with -e, as the lesson's `mysql -e` does;
+    the options go on its command line after the password has been read from the environment.
+    """
     if role == "app":
-        return APP_SHELL
+        return (*APP_SHELL, *options)
     # The DB has no separate app user when the app connects as root (MYSQL_USER=root).
     client = DB_APP_CLIENT if "MYSQL_USER" in spec.db.environment else DB_ROOT_CLIENT
-    return ("sh", "-c", f'{client} "$MYSQL_DATABASE"')
+    if not options:
+        return ("sh", "-c", f'{client} "$MYSQL_DATABASE"')
+    return ("sh", "-c", f'{client} "$@" "$MYSQL_DATABASE"', "sh", *options)
+
+
+def command(spec: StackSpec, role: str, argv: tuple[str, ...]) -> tuple[str, ...]:
+    """What `exec` runs: ``argv``; or, when there is none or it starts with an option, the default command."""
+    if argv and not argv[0].startswith("-"):
+        return argv
+    return default_command(spec, role, argv)
 
 
 def interactive() -> bool:
@@ -56,6 +76,7 @@ def run(client: docker.DockerClient, container: Container, command: tuple[str, .
     )["Id"]
     stream = client.api.exec_start(exec_id, tty=terminal, socket=True)
     connection: socket.socket = getattr(stream, "_sock", stream)
+    _check_started(client, exec_id, connection, container, command)
     with _raw_terminal(terminal), _resizing(client, exec_id, terminal):
         _pump(connection, terminal)
     connection.close()
@@ -65,6 +86,41 @@ def run(client: docker.DockerClient, container: Container, command: tuple[str, .
         return None if state["Running"] else state
 
     return int(wait_for(finished, timeout=EXIT_DEADLINE, interval=0.02)["ExitCode"] or 0)
+
+
+def _check_started(
+    client: docker.DockerClient,
+    exec_id: str,
+    connection: socket.socket,
+    container: Container,
+    command: tuple[str, ...],
+) -> None:
+    """Raise a StackError, before any output is copied, if the engine could not start ``command``.
+
+    The engine then writes its own message ("OCI runtime exec failed: ... executable file not
+    found") to the command's standard output, where it would pass for the command's output, and
+    reports 126, where a shell says 127 for a command that does not exist.
+    """
+
+    def settled() -> dict[str, object] | None:
+        state = client.api.exec_inspect(exec_id)
+        return state if state["Running"] or state.get("Pid") or state.get("ExitCode") is not None else None
+
+    state = wait_for(settled, timeout=EXIT_DEADLINE, interval=0.01)
+    if state["Running"] or state.get("Pid") or state.get("ExitCode") not in (126, 127):
+        return
+    # Never started: what is waiting on the connection is the engine's message, looked at in place.
+    select.select([connection], [], [], EXIT_DEADLINE)
+    reason = NOT_STARTED.search(connection.recv(65536, socket.MSG_PEEK).decode(errors="replace"))
+    if reason is None:
+        return  # not the engine's words: copied through as they are
+    connection.close()
+    missing = reason[1] in ("executable file not found", "no such file or directory")
+    raise StackError(
+        f"cannot run {command[0]!r} in container {container.name}: {reason[1]}",
+        "check the command's name and path; `python orchestrate.py exec` gives a shell to look around",
+        exit_code=COMMAND_NOT_FOUND if missing else COMMAND_NOT_EXECUTABLE,
+    )
 
 
 def _pump(connection: socket.socket, terminal: bool) -> None:
@@ -78,14 +134,21 @@ def _pump(connection: socket.socket, terminal: bool) -> None:
         ready = select.select(readers, [], [])[0]
         if stdin in ready:
             data = os.read(stdin, 65536)
-            if data:
+            try:
+                if not data:  # the input ended: the command sees end of file
+                    raise EOFError
                 connection.sendall(data)
-            else:  # the input ended: the command sees end of file
+            except (OSError, EOFError):
+                # Or the command took no more input and ended (`yes | exec -- true`): its output and
+                # exit code are still to come, so only the input stops.
                 readers.remove(stdin)
                 with contextlib.suppress(OSError):
                     connection.shutdown(socket.SHUT_WR)
         if connection in ready:
-            data = connection.recv(65536)
+            try:
+                data = connection.recv(65536)
+            except ConnectionResetError:  # input it never read was still on its way when it ended
+                return
             if not data:
                 return
             if terminal:

@@ -249,8 +249,10 @@ def context_hash(build: BuildSpec) -> str:
     digest = hashlib.sha256(repr(sorted(build.args.items())).encode())
     for relative in context_paths(build):
         path = root / relative
-        digest.update(relative.encode() + b"\0")
-        if path.is_file():
+        digest.update(os.fsencode(relative) + b"\0")  # a name need not be UTF-8
+        if path.is_symlink():  # the build sends the link, never what it points at (maybe /etc/passwd)
+            digest.update(b"-> " + os.fsencode(os.readlink(path)))
+        elif path.is_file():
             digest.update(oct(path.stat().st_mode & 0o777).encode() + path.read_bytes())
     return digest.hexdigest()[:16]
 

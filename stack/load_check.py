@@ -10,6 +10,7 @@ a child that imports the app anew from disk, as gunicorn forks a worker.
 from __future__ import annotations
 
 import contextlib
+import signal
 import socket
 
 import docker
@@ -20,13 +21,17 @@ from .errors import StackError
 from .spec import APP_USER
 from .sync import WORKDIR
 
-CHECK_DEADLINE = 60.0  # seconds one check may take
+# Seconds the app may take to load in a check: a child still loading then is ended by its own
+# alarm (an import that never returns), so nothing is left running in the container.
+LOAD_DEADLINE = 30
+CHECK_DEADLINE = 60.0  # seconds to wait for the checker's answer: a backstop, should it hang itself
 ERROR_LINES = 8  # of a failed check's traceback, shown under the error
 DONE = b"done "  # the checker's answer line: done EXIT_CODE
 # Imports and builds the app as a worker does, and compiles every template, which a worker would
 # otherwise meet only at the first request that renders it.
-CHECKER = """
-import os, sys, traceback
+CHECKER = f"""
+import os, signal, sys, traceback
+LOAD_DEADLINE = {LOAD_DEADLINE}
 
 def load():
     import app
@@ -41,6 +46,7 @@ except Exception:
 for _ in sys.stdin:
     child = os.fork()
     if child == 0:
+        signal.alarm(LOAD_DEADLINE)
         for name in [n for n in sys.modules if n == "app" or n.startswith("app.")]:
             del sys.modules[name]
         try:
@@ -76,6 +82,11 @@ class LoadChecker:
             ) from None
         if code == 0:
             return
+        if code == -signal.SIGALRM:
+            raise StackError(
+                f"the changed app did not load within {LOAD_DEADLINE}s (an import that never returns?)",
+                "fix it and save again; until then the app keeps serving the code it had",
+            )
         lines = output.decode(errors="replace").rstrip().splitlines()
         raise StackError(
             f"the changed app does not load: {lines[-1] if lines else f'exit code {code}'}",

@@ -103,6 +103,29 @@ def project_lock(path: Path, project: str, command: str, notice: Callable[[str],
         os.close(fd)
 
 
+@contextmanager
+def sole_watch(client: docker.DockerClient, project: str) -> Iterator[None]:
+    """Be the one `watch` of ``project`` on this host and engine while the block runs, or a StackError.
+
+    Two would each copy and reload every change, and from two checkouts copy each its own files
+    over the other's. Unlike the project lock, this one is never waited for: it is held for hours.
+    """
+    path = lock_path(engine_id(client), project)
+    fd = os.open(path.with_name(f"{path.stem}.watch"), os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    try:
+        if not _try_lock(fd):
+            holder = os.pread(fd, 200, 0).decode(errors="replace").strip() or "another orchestrate.py watch"
+            raise StackError(
+                f"{holder} already watches project {project}",
+                "use that one, or stop it (Ctrl-C) before starting another",
+            )
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"orchestrate.py watch (pid {os.getpid()})\n".encode(), 0)
+        yield
+    finally:
+        os.close(fd)
+
+
 def _try_lock(fd: int) -> bool:
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -7,7 +7,9 @@ The steps live in their own rooms: finding resources (``resources``), the host p
 
 from __future__ import annotations
 
+import math
 import threading
+import time
 from collections.abc import Callable
 
 import docker
@@ -25,8 +27,13 @@ from .resources import SERVICE_ROLES, ProjectResources, attached, published_port
 from .rollback import Journal
 from .settings import DEFAULT_PROJECT, Settings
 from .spec import APP_PORT, LABEL_ROLE, StackSpec
+from .waiting import wait_for
 
 UP_FIX = "start the stack with `python orchestrate.py up`"
+# `logs -f`: how often to look for a stopped container running again, and how long one may be
+# missing while `up` or `watch` replaces it before following it ends.
+FOLLOW_POLL = 0.5
+REPLACE_GRACE = 5.0
 
 
 class Runner:
@@ -125,7 +132,9 @@ class Runner:
             for image in self.resources.images():
                 found = True
                 self.client.images.remove(image.id, force=True)
-                self.progress.update("Image", image.tags[0] if image.tags else image.short_id, "Removed")
+                self.progress.update(
+                    "Image", engine.display_name(image.tags[0]) if image.tags else image.short_id, "Removed"
+                )
         if in_use:
             raise StackError(
                 f"still in use, so kept: {', '.join(in_use)}",
@@ -192,25 +201,69 @@ class Runner:
         width = max(len(c.name) for c in containers)
 
         def pump(container: Container) -> None:
-            buffered = b""
-            for chunk in container.logs(stream=True, follow=follow):
-                buffered += chunk
-                *lines, buffered = buffered.split(b"\n")
-                for line in lines:
-                    write(f"{container.name:<{width}} | {line.decode(errors='replace')}")
-            if buffered:
-                write(f"{container.name:<{width}} | {buffered.decode(errors='replace')}")
+            since: float | None = None
+            while True:
+                buffered = b""
+                for chunk in container.logs(stream=True, follow=follow, since=since):
+                    buffered += chunk
+                    *lines, buffered = buffered.split(b"\n")
+                    for line in lines:
+                        write(f"{container.name:<{width}} | {line.decode(errors='replace')}")
+                if buffered:
+                    write(f"{container.name:<{width}} | {buffered.decode(errors='replace')}")
+                if not follow:
+                    return
+                # The engine ends the stream when the container stops: a restart, a replacement
+                # (`up`, `watch`) or its removal (`down`). Follow whatever now runs in its place.
+                ended = time.time()
+                following = self._next_to_follow(container)
+                if following is None:
+                    self.progress.echo(f"{container.name} was removed; no longer following it")
+                    return
+                # The same container again: only what it wrote since; a new one: all of it.
+                since, container = (ended if following.id == container.id else None), following
 
         if not follow:
             for container in containers:
                 pump(container)
             return
-        threads = [threading.Thread(target=pump, args=(c,), daemon=True) for c in containers]
+        failed: list[BaseException] = []
+
+        def follow_one(container: Container) -> None:
+            try:
+                pump(container)
+            except BaseException as error:  # reported by the main thread, never as a thread's traceback
+                failed.append(error)
+
+        threads = [threading.Thread(target=follow_one, args=(c,), daemon=True) for c in containers]
         for thread in threads:
             thread.start()
         for thread in threads:
-            while thread.is_alive():
+            # A failed one (our output's reader left, say) ends the command: the others would fail alike.
+            while thread.is_alive() and not failed:
                 thread.join(timeout=0.5)
+        if failed:
+            raise failed[0]
+
+    def _next_to_follow(self, stopped: Container) -> Container | None:
+        """Once ``stopped``'s log stream has ended: its role's container when it runs again, or None if gone.
+
+        A container being replaced is gone for a moment before its successor is found: only one
+        that stays gone for ``REPLACE_GRACE`` seconds ends the following.
+        """
+        role = stopped.labels.get(LABEL_ROLE, "")
+        gone_since: list[float] = []
+
+        def runs_again() -> Container | bool | None:
+            now = self.resources.container(role, stopped.name)
+            if now is None:
+                gone_since[:] = gone_since or [time.monotonic()]
+                return time.monotonic() - gone_since[0] > REPLACE_GRACE  # True: gone for good
+            gone_since.clear()
+            return now if now.status == "running" else None
+
+        found = wait_for(runs_again, timeout=math.inf, interval=FOLLOW_POLL)
+        return found if isinstance(found, Container) else None
 
     def running(self, role: str) -> Container:
         """The ``role`` container, which must be running (for `exec`)."""

@@ -8,14 +8,15 @@ New code is checked first (``load_check``): files that do not load are taken bac
 from __future__ import annotations
 
 import io
+import os
 import tarfile
 import time
 from collections.abc import Mapping
-from pathlib import Path
 
 from docker.errors import APIError
 from docker.models.containers import Container
 
+from .changes import File, shown
 from .errors import StackError
 from .spec import APP_USER
 from .waiting import WaitTimeout, wait_for
@@ -27,8 +28,8 @@ LOADED = "apl: app loaded"
 WORKDIR = "/srv/apl"
 
 
-def put_files(container: Container, files: Mapping[str, bytes | None], modes: Mapping[str, int]) -> None:
-    """Write ``files`` (path relative to the context: content, or None to delete) into the container.
+def put_files(container: Container, files: Mapping[str, File | None]) -> None:
+    """Write ``files`` (path relative to the context: content and mode, or None to delete) into the container.
 
     The app runs as an unprivileged user and its files belong to root, read-only to it, as the
     image's COPY left them; that user could not rewrite them, and should not be able to. The
@@ -37,14 +38,16 @@ def put_files(container: Container, files: Mapping[str, bytes | None], modes: Ma
     """
     present = {path: content for path, content in files.items() if content is not None}
     if present:
-        container.put_archive(WORKDIR, _tar(present, modes))
+        container.put_archive(WORKDIR, _tar(present))
     gone = [path for path, content in files.items() if content is None]
     if gone:
-        result = container.exec_run(["rm", "-f", "--", *gone], user="0", workdir=WORKDIR)
+        names = [os.fsencode(path).hex() for path in gone]
+        result = container.exec_run(["python", "-c", _DELETE, *names], user="0", workdir=WORKDIR)
         if result.exit_code != 0:
+            said = result.output.decode(errors="replace").strip().splitlines()
             raise StackError(
-                f"could not delete {', '.join(gone)} in container {container.name}: "
-                f"{result.output.decode(errors='replace').strip()}",
+                f"could not delete {', '.join(map(shown, gone))} in container {container.name}: "
+                f"{said[-1] if said else f'exit code {result.exit_code}'}",
                 "run `python orchestrate.py up` to rebuild the app from the files as they are",
             )
 
@@ -111,6 +114,17 @@ def _gunicorn_processes(container: Container) -> list[tuple[str, str]]:
     return [(row[pid], row[ppid]) for row in listing["Processes"] or [] if "gunicorn" in row[command]]
 
 
+# Deletes the files named, each given as the hex of its bytes: the engine's API carries a command
+# as text, and a file name need not be UTF-8 (`rm` would be handed another name, and -f hide it).
+_DELETE = """
+import os, sys
+for name in sys.argv[1:]:
+    try:
+        os.unlink(bytes.fromhex(name))
+    except FileNotFoundError:
+        pass
+"""
+
 # Prints "PID PPID" for each gunicorn process in the container (itself excepted: its own
 # command line names gunicorn too).
 _LIST_GUNICORN = """
@@ -138,17 +152,13 @@ def synced_files(container: Container) -> list[str]:
     return [p for p in paths if not any(other.startswith(p + "/") for other in paths)]
 
 
-def file_mode(root: Path, path: str) -> int:
-    """The permission bits the build would give ``path``: those it has in the context."""
-    return (root / path).stat().st_mode & 0o777
-
-
-def _tar(files: Mapping[str, bytes], modes: Mapping[str, int]) -> bytes:
+def _tar(files: Mapping[str, File]) -> bytes:
+    """The files as a tar archive; each keeps the permission bits it has in the context, as a build does."""
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w") as archive:
         for path, content in files.items():
             member = tarfile.TarInfo(path)
-            member.size, member.mode, member.mtime = len(content), modes.get(path, 0o644), int(time.time())
+            member.size, member.mode, member.mtime = len(content.body), content.mode, int(time.time())
             member.uid = member.gid = 0
-            archive.addfile(member, io.BytesIO(content))
+            archive.addfile(member, io.BytesIO(content.body))
     return buffer.getvalue()

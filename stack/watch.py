@@ -19,6 +19,7 @@ from docker.models.containers import Container
 
 from . import changes, readiness, sync
 from .changes import Changes
+from .cleanup import sigint_deferred
 from .errors import StackError
 from .load_check import LoadChecker
 from .runner import Runner
@@ -32,6 +33,7 @@ RELOAD_DEADLINE = 30.0  # seconds for the reloaded app to answer again
 NOT_RUNNING = "the app container is not running"
 REPLACE_NOTE = "requests fail for a moment, 0.4 s or more, while the new container takes over the port"
 REPLACED = "the app is up again, replaced"
+FINISHING = "Ctrl-C: finishing this change first, so the app keeps a whole set of files and workers"
 INTERRUPTED = 130  # the exit code of a StackError that stands for Ctrl-C (stack/rollback.py)
 DB_NOTE = (
     "the DB runs its init scripts only when its data volume is new, so the running database is "
@@ -129,17 +131,19 @@ class Watcher:
         began = time.monotonic()
         label = _label(found.app)
         wanted = changes.read_files(self.build.context, found.app)
-        modes = {path: sync.file_mode(self.build.context, path) for path, body in wanted.items() if body}
         with self.sync_locked():
-            sync.put_files(app, wanted, modes)
-            try:
-                self.checker.check(app)
-            except (StackError, DockerException):
-                self.progress.update("Change", label, "Failed")
-                with contextlib.suppress(DockerException):
-                    sync.put_files(app, {path: self.good.get(path) for path in wanted}, modes)
-                raise
-            serving = sync.reload(app, RELOAD_DEADLINE)
+            # Cut short, a sync would leave files in the container that no worker loaded (and a
+            # restart would load unchecked), or gunicorn with extra workers for good: Ctrl-C waits.
+            with sigint_deferred(FINISHING):
+                sync.put_files(app, wanted)
+                try:
+                    self.checker.check(app)
+                except (StackError, DockerException):
+                    self.progress.update("Change", label, "Failed")
+                    with contextlib.suppress(DockerException):
+                        sync.put_files(app, {path: self.good.get(path) for path in wanted})
+                    raise
+                serving = sync.reload(app, RELOAD_DEADLINE)
             self._wait_until_serving(app)
         self.good.update({path: body for path, body in wanted.items() if body is not None})
         for path in (p for p, body in wanted.items() if body is None):
@@ -187,14 +191,14 @@ class Watcher:
             self._app = found if found is not None and found.status == "running" else None
         return self._app
 
-    def _current_app_files(self) -> dict[str, bytes | None]:
-        synced = changes.classify(self.stamps).sync
+    def _current_app_files(self) -> dict[str, changes.File | None]:
+        synced = changes.compare({}, self.stamps).sync  # every regular app file a sync would copy
         return changes.read_files(self.build.context, synced)
 
 
 def _label(paths: tuple[str, ...]) -> str:
     """One name for a set of files: the first, and how many more."""
-    return paths[0] + (f" +{len(paths) - 1}" if len(paths) > 1 else "")
+    return changes.shown(paths[0]) + (f" +{len(paths) - 1}" if len(paths) > 1 else "")
 
 
 def _first_lines(error: BaseException) -> str:

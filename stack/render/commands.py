@@ -6,7 +6,7 @@ import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from ..console import default_command
+from ..console import command as exec_argv
 from ..spec import BuildSpec, ServiceSpec, StackSpec
 from .text import duration
 
@@ -66,7 +66,7 @@ def script(spec: StackSpec, show_secrets: bool = False) -> str:
 
 def exec_command(spec: StackSpec, role: str, command: tuple[str, ...] = ()) -> Command:
     """`docker exec -it` for what `orchestrate.py exec` runs in the ``role`` container."""
-    argv = command or default_command(spec, role)
+    argv = exec_argv(spec, role, command)
     return Command(("docker", "exec", "-it", spec.service(role).container_name, *argv))
 
 

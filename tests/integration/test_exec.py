@@ -98,3 +98,68 @@ def test_a_terminal_gets_a_terminal(stack: Stack) -> None:
         os.close(primary)
     assert process.wait() == 3
     assert b"/dev/pts/" in output
+
+
+def first_line_then_close(stack: Stack, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run ``orchestrate.py ARGS`` into a reader that takes one line and leaves, as `| head -1` does."""
+    command = orchestrate_command("--project", stack.project, *args)
+    process = subprocess.Popen(
+        command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    assert process.stdout is not None and process.stderr is not None
+    first = process.stdout.readline().decode()
+    process.stdout.close()
+    try:
+        code = process.wait(timeout=60)
+        said = process.stderr.read().decode()
+    finally:
+        process.kill()
+        process.stderr.close()
+    return subprocess.CompletedProcess(command, code, first, said)
+
+
+@pytest.mark.parametrize(
+    "args", [("exec", "--", "sh", "-c", "yes | head -1000000"), ("logs", "-f")], ids=["exec", "logs-f"]
+)
+def test_a_reader_that_leaves_ends_the_command_quietly(stack: Stack, args: tuple[str, ...]) -> None:
+    done = first_line_then_close(stack, *args)
+    assert done.stdout and (done.returncode, done.stderr) == (141, "")
+
+
+def test_closed_standard_streams_and_unread_input_are_no_error(stack: Stack) -> None:
+    command = orchestrate_command("--project", stack.project, "exec", "--", "sh", "-c", "echo out; exit 4")
+    closed_input = subprocess.run(
+        command, preexec_fn=lambda: os.close(0), capture_output=True, text=True, timeout=120, check=False
+    )
+    assert (closed_input.returncode, closed_input.stdout, closed_input.stderr) == (4, "out\n", "")
+    closed_output = subprocess.run(
+        command,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        preexec_fn=lambda: os.close(1),
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert (closed_output.returncode, closed_output.stderr) == (4, "")
+    # The command ends without reading its input: its exit code, not an error of ours.
+    unread = exec_(stack, "--", "true", given="y\n" * 2_000_000)
+    assert (unread.returncode, unread.stderr) == (0, "")
+
+
+def test_options_alone_go_to_the_db_client(stack: Stack) -> None:
+    done = exec_(stack, "db", "--", "-N", "-e", "SELECT DATABASE(), 6*7")
+    assert (done.returncode, done.stdout.split(), done.stderr) == (0, ["apl", "42"], "")
+
+
+def test_a_command_that_cannot_run_is_one_error_with_a_shells_exit_code(stack: Stack) -> None:
+    missing = exec_(stack, "--", "nosuchcmd")
+    assert (missing.returncode, missing.stdout) == (127, "")  # the engine's message is not output
+    assert missing.stderr.splitlines() == [
+        f"error: cannot run 'nosuchcmd' in container {stack.name('apl-app')}: executable file not found",
+        "fix: check the command's name and path; `python orchestrate.py exec` gives a shell to look around",
+    ]
+    assert exec_(stack, "--", "/etc/passwd").returncode == 126
+    own = exec_(stack, "--", "sh", "-c", "echo mine; exit 127")  # a command's own 127 is its own
+    assert (own.returncode, own.stdout, own.stderr) == (127, "mine\n", "")

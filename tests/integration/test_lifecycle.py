@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 import requests
 
+from stack.invoke import Background, orchestrate_command
 from stack.ports import free_port
+from stack.waiting import wait_for
 
 from .support import Orchestrate, owned, python_image
 
@@ -20,9 +22,10 @@ def test_life_cycle_keeps_data_until_the_volume_goes(
     port = free_port()
     url = f"http://127.0.0.1:{port}"
 
-    def run(*args: str) -> None:
+    def run(*args: str) -> str:
         result = orchestrate("--project", project, "--port", str(port), *args, env=LESSON)
         assert result.returncode == 0, f"{args}:\n{result.stderr}"
+        return result.stderr
 
     def texts() -> list[str]:
         return [m["text"] for m in requests.get(url + "/api/messages", timeout=10).json()["messages"]]
@@ -43,8 +46,10 @@ def test_life_cycle_keeps_data_until_the_volume_goes(
     run("up")
     assert texts() == ["kept"]
 
-    run("down", "--volumes", "--rmi")
+    removed = run("down", "--volumes", "--rmi")
     assert owned(docker_client, project) == {"containers": [], "networks": [], "volumes": [], "images": []}
+    # The image as `up` named it, on Podman too (which calls it docker.io/library/...).
+    assert f"Image {project}-apl-app:latest " in removed
 
 
 def test_down_names_what_keeps_the_network_and_removes_the_rest(
@@ -90,3 +95,24 @@ def test_a_half_made_stack_can_be_looked_at_and_removed(
     assert missing.stderr.startswith(f"error: the app container of project {project} does not exist")
     assert orchestrate("--project", project, "down", "--volumes").returncode == 0
     assert owned(docker_client, project)["containers"] == []
+
+
+def test_logs_follow_a_restarted_app_and_end_when_down_removes_it(
+    orchestrate: Orchestrate, project: str
+) -> None:
+    port = free_port()
+    assert orchestrate("--project", project, "--port", str(port), "up").returncode == 0
+    follow = Background(orchestrate_command("--project", project, "logs", "-f", "app"))
+    try:
+        started = "[INFO] Starting gunicorn"
+        wait_for(lambda: follow.said(started), timeout=60)
+        assert orchestrate("--project", project, "--port", str(port), "-q", "restart", "app").returncode == 0
+        # The engine ends a stopped container's stream; the restarted gunicorn is followed too, once.
+        restarted = wait_for(lambda: len([line for line in follow.lines if started in line]) == 2, timeout=60)
+        assert restarted and follow.process.poll() is None
+        assert orchestrate("--project", project, "-q", "down").returncode == 0
+        assert follow.process.wait(timeout=60) == 0
+    finally:
+        follow.interrupt()
+    assert follow.lines[-1] == f"{project}-apl-app was removed; no longer following it"
+    assert not [line for line in follow.lines if "Traceback" in line]

@@ -7,6 +7,7 @@ throughout (bench/edit.py's), so a request that fails anywhere fails the test.
 
 from __future__ import annotations
 
+import os
 import shutil
 import statistics
 import time
@@ -20,10 +21,12 @@ import requests
 
 from bench.edit import EDITED_FILE, Prober, with_marker
 from stack.invoke import Background, orchestrate_command
+from stack.load_check import LOAD_DEADLINE
 from stack.ports import free_port
 from stack.resources import ProjectResources
+from stack.sync import worker_pids
 from stack.waiting import wait_for
-from stack.watch import REPLACED
+from stack.watch import FINISHING, REPLACED
 
 from .support import REPO, SESSION_PROJECT, remove_project, run_orchestrate
 
@@ -141,6 +144,29 @@ def test_a_broken_edit_keeps_the_old_code_serving_and_says_why(watched: Watched,
     assert {p.edit for p in prober.probes if p.at < fixed} == {"last-good"}
 
 
+def test_an_edit_that_never_loads_is_refused_and_leaves_nothing_running(
+    watched: Watched, docker_client
+) -> None:
+    seen = len(watched.watch.lines)
+    source = watched.root / EDITED_FILE
+    source.write_text(source.read_text() + "\nimport time\nwhile True:\n    time.sleep(1)\n")
+    error = wait_for(
+        lambda: watched.watch.said("error: ", after=seen), timeout=LOAD_DEADLINE + NEW_CODE_DEADLINE
+    )
+    assert (
+        error
+        == f"error: the changed app did not load within {LOAD_DEADLINE}s (an import that never returns?)"
+    )
+    assert requests.get(f"{watched.url}/healthz", timeout=5).status_code == 200
+    app = ProjectResources(docker_client, watched.project).container("app")
+    assert (
+        b"while True" not in app.exec_run(["cat", f"/srv/apl/{EDITED_FILE}"]).output
+    )  # the good file is back
+    checkers = app.exec_run(["sh", "-c", "grep -l '[L]OAD_DEADLINE' /proc/[0-9]*/cmdline"]).output.split()
+    assert len(checkers) == 1, checkers  # the checker itself; its stuck child ended
+    watched.edit_and_wait("after-the-hang")
+
+
 def test_a_failed_build_keeps_the_app_serving_and_says_why(watched: Watched, docker_client) -> None:
     app = ProjectResources(docker_client, watched.project).container("app")
     dockerfile = watched.root / "Dockerfile"
@@ -176,7 +202,75 @@ def test_a_requirements_change_rebuilds_and_replaces_the_app(watched: Watched, d
     assert "newer than the image" not in watched.orchestrate("status")
 
 
-def test_ctrl_c_stops_watching_and_leaves_the_stack_running(watched: Watched) -> None:
+def test_a_link_under_app_is_built_as_a_link_never_copied_through(
+    watched: Watched, docker_client, tmp_path
+) -> None:
+    secret = tmp_path / "host-only.txt"
+    secret.write_text("a line only the host has")
+    link = watched.root / "app" / "static" / "leak.txt"
+    seen = len(watched.watch.lines)
+    link.symlink_to(secret)
+    try:
+        said = wait_for(
+            lambda: watched.watch.said("rebuilding the image", after=seen), timeout=NEW_CODE_DEADLINE
+        )
+        assert said.startswith("app/static/leak.txt: rebuilding")  # as `up` would: the build sends the link
+        wait_for(lambda: watched.up_again(after=seen), timeout=REBUILD_DEADLINE, interval=0.5)
+        app = ProjectResources(docker_client, watched.project).container("app")
+        held = app.exec_run(["readlink", "/srv/apl/app/static/leak.txt"]).output.decode().strip()
+        assert held == str(secret)  # a link to a path the container does not have
+        assert requests.get(f"{watched.url}/static/leak.txt", timeout=5).status_code == 404
+    finally:
+        seen = len(watched.watch.lines)
+        link.unlink()
+    wait_for(lambda: watched.watch.said("Reloaded", after=seen), timeout=NEW_CODE_DEADLINE)
+
+
+def test_a_file_whose_name_is_not_utf8_is_synced_and_deleted(watched: Watched, docker_client) -> None:
+    odd = watched.root / "app" / "static" / os.fsdecode(b"odd\xff\nname.txt")
+    app = ProjectResources(docker_client, watched.project).container("app")
+
+    def listed() -> list[str]:
+        return app.exec_run(["ls", "-b", "/srv/apl/app/static"]).output.decode().split()
+
+    for step in (lambda: odd.write_text("odd"), odd.unlink):
+        seen = len(watched.watch.lines)
+        step()
+        line = wait_for(lambda s=seen: watched.watch.said("Reloaded", after=s), timeout=NEW_CODE_DEADLINE)
+        assert "Change app/static/odd\\xff\\nname.txt " in line  # one printable line
+        assert ("odd\\377\\nname.txt" in listed()) is odd.exists()
+
+
+def test_a_second_watch_of_the_project_is_refused_and_the_first_goes_on(watched: Watched) -> None:
+    second = run_orchestrate(
+        "--project", watched.project, "--port", str(watched.port), "watch", root=watched.root, timeout=60
+    )
+    pid = watched.watch.process.pid
+    assert (second.returncode, second.stderr.splitlines()) == (
+        1,
+        [
+            f"error: orchestrate.py watch (pid {pid}) already watches project {watched.project}",
+            "fix: use that one, or stop it (Ctrl-C) before starting another",
+        ],
+    )
+    watched.edit_and_wait("after-a-second-watch")
+
+
+def test_ctrl_c_mid_reload_finishes_it_then_stops_watching(watched: Watched, docker_client) -> None:
+    app = ProjectResources(docker_client, watched.project).container("app")
+    workers = len(worker_pids(app))
+    since = time.time()
+    watched.edit("last-edit")
+
+    def stopping_old_workers() -> bool:  # the reload's last phase, which Ctrl-C once cut short
+        return b"Handling signal: ttou" in app.logs(since=since)
+
+    wait_for(stopping_old_workers, timeout=NEW_CODE_DEADLINE, interval=0.02)
     assert watched.watch.interrupt() == 0
-    assert watched.watch.said("stopped watching; the stack is still running")
-    assert requests.get(f"{watched.url}/healthz", timeout=5).status_code == 200
+    assert watched.watch.said(FINISHING) and watched.watch.said(
+        "stopped watching; the stack is still running"
+    )
+    wait_for(
+        lambda: len(worker_pids(app)) == workers, timeout=NEW_CODE_DEADLINE, what="as many workers as before"
+    )
+    assert requests.get(f"{watched.url}/healthz", timeout=5).json().get("edit") == "last-edit"

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from stack.changes import Changes, classify, compare, scan
+from stack.changes import Changes, File, classify, compare, read_files, scan, shown
+from stack.errors import StackError
 from stack.spec import BuildSpec
 
 from .conftest import REPO
@@ -62,3 +63,43 @@ def test_the_workers_loaded_line_is_the_one_the_app_logs() -> None:
     from stack.sync import LOADED as awaited
 
     assert awaited == logged
+
+
+def context(root: Path) -> BuildSpec:
+    """A small build context at ``root``: the repository's .dockerignore and one app file."""
+    shutil.copy2(REPO / ".dockerignore", root / ".dockerignore")
+    (root / "Dockerfile").write_text("FROM scratch\n")
+    (root / "app").mkdir()
+    (root / "app" / "health.py").write_text("# the app\n")
+    return BuildSpec(root, "demo:latest")
+
+
+def test_a_link_or_fifo_under_app_is_rebuilt_never_read(tmp_path: Path) -> None:
+    build = context(tmp_path)
+    before = scan(build)
+    (tmp_path / "app" / "leak.txt").symlink_to("/etc/passwd")
+    (tmp_path / "app" / "pipe").mkdir()
+    os.mkfifo(tmp_path / "app" / "pipe" / "fifo")
+    found = compare(before, scan(build))
+    assert found == Changes(rebuild=("app/leak.txt", "app/pipe/fifo"))
+    # The sync's starting point (every regular file) leaves them out too.
+    assert compare({}, scan(build)).sync == ("app/health.py",)
+
+
+def test_reading_refuses_a_link_or_fifo_at_once_and_says_which(tmp_path: Path) -> None:
+    build = context(tmp_path)
+    (tmp_path / "app" / "leak.txt").symlink_to("/etc/passwd")
+    os.mkfifo(tmp_path / "app" / "fifo")  # opened for reading, it would wait for a writer forever
+    for path in ("app/leak.txt", "app/fifo"):
+        with pytest.raises(StackError, match=f"cannot copy {path} into the app: .*copied only by a build"):
+            read_files(build.context, [path])
+    (tmp_path / "app" / "health.py").chmod(0o750)
+    read = read_files(build.context, ["app/health.py", "app/gone.py"])
+    assert read == {"app/health.py": File(b"# the app\n", 0o750), "app/gone.py": None}
+
+
+def test_odd_names_are_shown_on_one_printable_line() -> None:
+    assert shown(os.fsdecode(b"app/bad\xff.txt")) == "app/bad\\xff.txt"
+    assert shown("app/new\nline.txt") == "app/new\\nline.txt"
+    assert shown("app/\x1b[2J.txt") == "app/\\x1b[2J.txt"
+    assert shown("app/한국어.txt") == "app/한국어.txt"

@@ -6,7 +6,9 @@ import struct
 
 import pytest
 
-from stack.console import split_frames
+from stack.console import command, split_frames
+from stack.settings import read_settings
+from stack.spec import build_spec
 
 pytestmark = pytest.mark.unit
 
@@ -20,3 +22,13 @@ def test_complete_frames_are_split_and_a_partial_one_is_kept() -> None:
     frames, rest = split_frames(data)
     assert frames == [(1, b"out\n"), (2, b"err\n")]
     assert split_frames(rest + frame(1, b"partial")[10:]) == ([(1, b"partial")], b"")
+
+
+def test_options_alone_go_to_the_default_command() -> None:
+    spec = build_spec(read_settings({}, project="demo", generate_credentials=True, store_credentials=False))
+    assert command(spec, "app", ()) == ("sh",)
+    assert command(spec, "app", ("-c", "exit 7")) == ("sh", "-c", "exit 7")
+    assert command(spec, "app", ("ls", "-l")) == ("ls", "-l")
+    mysql = command(spec, "db", ("-e", "SELECT 1"))
+    assert mysql[:2] == ("sh", "-c") and mysql[3:] == ("sh", "-e", "SELECT 1")
+    assert '"$@" "$MYSQL_DATABASE"' in mysql[2] and "MYSQL_PWD=" in mysql[2]

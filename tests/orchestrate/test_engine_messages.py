@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -57,6 +58,20 @@ def test_context_fingerprint_ignores_what_dockerignore_excludes(tmp_path: Path) 
     before = context_hash(build)
     (tmp_path / "tests" / "test_x.py").write_text("assert True\n")
     assert context_hash(build) == before
+
+
+def test_context_fingerprint_reads_a_link_never_its_target_and_takes_any_name(tmp_path: Path) -> None:
+    build = make_context(tmp_path)
+    outside = tmp_path.parent / f"{tmp_path.name}-outside.txt"
+    outside.write_text("a secret of the host")
+    (tmp_path / "app" / "leak.txt").symlink_to(outside)
+    (tmp_path / "app" / os.fsdecode(b"bad\xff.txt")).write_text("a name that is not UTF-8")
+    before = context_hash(build)
+    outside.write_text("the target changed, and the build sends only the link")
+    assert context_hash(build) == before
+    (tmp_path / "app" / "leak.txt").unlink()
+    (tmp_path / "app" / "leak.txt").symlink_to("/etc/passwd")
+    assert context_hash(build) != before
 
 
 @pytest.mark.parametrize(
