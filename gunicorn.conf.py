@@ -4,16 +4,11 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 import traceback
 import weakref
-from functools import partial
 from typing import Any
 
 import gevent
-import gevent.event
-from gevent.pool import Pool
-from gevent.server import StreamServer
 from gunicorn.config import AccessLogFormat
 from gunicorn.glogging import Logger
 from gunicorn.workers.ggevent import GeventWorker
@@ -115,7 +110,6 @@ class BoundedGeventWorker(GeventWorker):
         # keepalive timer). A connection's first request is never in here: see timeout_ctx.
         self._waits: weakref.WeakKeyDictionary[Any, gevent.Timeout] = weakref.WeakKeyDictionary()
         self._served: weakref.WeakSet[Any] = weakref.WeakSet()  # greenlets that have answered once
-        self._stopping = gevent.event.Event()
 
     def timeout_ctx(self) -> gevent.Timeout:
         """The keepalive deadline on reading a request's headers, remembered for a prompt stop."""
@@ -139,40 +133,6 @@ class BoundedGeventWorker(GeventWorker):
         for greenlet, wait in list(self._waits.items()):
             if wait.pending:  # the same as the wait running out: the connection closes quietly
                 greenlet.kill(exception=wait, block=False)
-        self._stopping.set()
-
-    def run(self) -> None:
-        """Serve until told to stop, then let the requests under way finish, and no longer.
-
-        gunicorn's own loop looks at ``alive`` once a second, then at the open connections once a
-        second: every `docker stop`, `down` and replacing `up` took over a second with nothing to
-        finish. Here the stop is seen at once and the connections are waited for, not polled.
-        """
-        if self.cfg.is_ssl:  # TLS in gunicorn itself is not this app's set-up: gunicorn's loop serves it
-            super().run()
-            return
-        servers = []
-        for listener in self.sockets:
-            listener.setblocking(1)
-            server = StreamServer(
-                listener, handle=partial(self.handle, listener), spawn=Pool(self.worker_connections)
-            )
-            if self.cfg.workers > 1:
-                server.max_accept = 1  # as gunicorn does: accepted connections spread over the workers
-            server.start()
-            servers.append(server)
-        while self.alive:  # also false after max_requests, or when the master is gone
-            self.notify()
-            self._stopping.wait(1.0)
-        for server in servers:
-            server.close()  # no new connections; those open finish their requests
-        finish_by = time.monotonic() + self.cfg.graceful_timeout
-        for server in servers:
-            server.pool.join(timeout=max(finish_by - time.monotonic(), 0))
-        if any(server.pool.free_count() != server.pool.size for server in servers):
-            self.log.warning("Worker graceful timeout (pid:%s)", self.pid)
-            for server in servers:
-                server.stop(timeout=1)
 
     def handle_request(self, listener_name: str, req: Any, sock: Any, addr: Any) -> bool:
         """Serve one request within REQUEST_SECONDS, then let the other connections go first."""

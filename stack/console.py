@@ -17,6 +17,7 @@ import socket
 import struct
 import sys
 import termios
+import time
 import tty
 from collections.abc import Iterator
 from types import FrameType
@@ -27,10 +28,11 @@ from docker.models.containers import Container
 from .errors import StackError
 from .readiness import DB_APP_CLIENT, DB_ROOT_CLIENT
 from .spec import StackSpec
-from .waiting import wait_for
+from .waiting import WaitTimeout, wait_for
 
 APP_SHELL = ("sh",)
 EXIT_DEADLINE = 10.0  # seconds for the engine to record the exit code once the output has ended
+START_DEADLINE = 2.0  # seconds for the engine to report an exec'd command started, or that it could not
 FRAME_HEADER = 8  # without a terminal the engine sends each chunk with a header: stream, size
 STDERR = 2  # the stream number of the command's standard error in a frame's header
 COMMAND_NOT_FOUND, COMMAND_NOT_EXECUTABLE = 127, 126  # the exit codes a shell gives for these
@@ -103,15 +105,19 @@ def _check_started(
     """
 
     def settled() -> dict[str, object] | None:
+        # "Running" alone proves nothing: Docker reports an exec running, with no process id, for
+        # the 50 to 100 ms its runtime takes to find the command missing. A process id does.
         state = client.api.exec_inspect(exec_id)
-        return state if state["Running"] or state.get("Pid") or state.get("ExitCode") is not None else None
+        started = bool(state.get("Pid"))
+        return state if started or (not state["Running"] and state.get("ExitCode") is not None) else None
 
-    state = wait_for(settled, timeout=EXIT_DEADLINE, interval=0.01)
-    if state["Running"] or state.get("Pid") or state.get("ExitCode") not in (126, 127):
+    try:
+        state = wait_for(settled, timeout=START_DEADLINE, interval=0.01)
+    except WaitTimeout:
+        return  # running, yet with no process id: an engine that reports none; its output is its own
+    if state.get("Pid") or state.get("ExitCode") not in (126, 127):
         return
-    # Never started: what is waiting on the connection is the engine's message, looked at in place.
-    select.select([connection], [], [], EXIT_DEADLINE)
-    reason = NOT_STARTED.search(connection.recv(65536, socket.MSG_PEEK).decode(errors="replace"))
+    reason = _engine_message(connection)
     if reason is None:
         return  # not the engine's words: copied through as they are
     connection.close()
@@ -121,6 +127,23 @@ def _check_started(
         "check the command's name and path; `python orchestrate.py exec` gives a shell to look around",
         exit_code=COMMAND_NOT_FOUND if missing else COMMAND_NOT_EXECUTABLE,
     )
+
+
+def _engine_message(connection: socket.socket) -> re.Match[str] | None:
+    """Why the runtime could not start the command, read from the connection but left in it.
+
+    The message is the whole of what the connection carries; it is looked at (peeked) until a
+    whole line of it has come, or nothing more comes.
+    """
+    peeked, deadline = b"", time.monotonic() + EXIT_DEADLINE
+    while b"\n" not in peeked and time.monotonic() < deadline:
+        if not select.select([connection], [], [], 0.05)[0]:
+            continue
+        more = connection.recv(65536, socket.MSG_PEEK)
+        if len(more) == len(peeked):  # readable, yet nothing new: the stream has ended
+            break
+        peeked = more
+    return NOT_STARTED.search(peeked.decode(errors="replace"))
 
 
 def _pump(connection: socket.socket, terminal: bool) -> None:
