@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import TypeVar
 
 import docker
-from docker.errors import APIError
+from docker.errors import APIError, NotFound
 from docker.models.containers import Container
 from docker.models.images import Image
 from docker.models.networks import Network
@@ -78,10 +78,23 @@ def listed_containers(
 ) -> list[Container]:
     """The containers matching ``filters``, stopped ones too unless ``stopped`` is False.
 
-    docker-py lists, then inspects each container; one removed in between (by a concurrent
+    The engine lists, then each container is inspected; one removed in between (by a concurrent
     ``down``, a rollback, or a test's clean-up) is left out instead of failing the whole list.
     """
-    return client.containers.list(all=stopped, filters=filters or {}, ignore_removed=True)
+    found = []
+    for entry in client.api.containers(all=stopped, filters=filters or {}):
+        try:
+            found.append(client.containers.get(entry["Id"]))
+        except APIError as error:
+            if not gone(error):
+                raise
+    return found
+
+
+def gone(error: APIError) -> bool:
+    """Whether the engine says the container no longer exists: Docker says so with 404, Podman,
+    while it removes one, sometimes with 500 ("does not exist in database: no such container")."""
+    return isinstance(error, NotFound) or "no such container" in str(error.explanation or error).lower()
 
 
 def with_role(items: list[T], role: str) -> list[T]:
