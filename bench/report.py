@@ -191,21 +191,34 @@ def _watch_rows(watch: dict[str, Any] | None) -> list[Row]:
     ours, theirs = watch["median"]["orchestrate"], watch["median"]["compose"]
     probes = {side: sum(r["probes"] for r in runs) for side, runs in watch["runs"].items()}
     failed = watch["failed_total"]
+    edits = len(watch["runs"]["orchestrate"])
+    # Edits Compose's watcher never brought in (results from before this count have none).
+    missed = len(watch.get("missed", {}).get("compose", []))
+    missed_note = f"; missed {missed} of {len(watch['runs']['compose']) + missed} edits" if missed else ""
+    if theirs is None:
+        reference, ratio, faster = f"Compose watch missed all {missed} edits", "", True
+        failures = "Compose: no edit came in"
+    else:
+        reference = f"Compose watch ({watch['compose_rule']}) {theirs['new_code_s']:.2f} s{missed_note}"
+        ratio, faster = (
+            f"{ours['new_code_s'] / theirs['new_code_s']:.2f}x",
+            ours["new_code_s"] < theirs["new_code_s"],
+        )
+        window = theirs["failing_window_s"] * 1000
+        failures = f"Compose {failed['compose']} of {probes['compose']}, window {window:.0f} ms"
     return [
         Row(
-            f"3. edit one line under `watch`, until the new code answers (median of "
-            f"{len(watch['runs']['orchestrate'])})",
+            f"3. edit one line under `watch`, until the new code answers (median of {edits})",
             f"{ours['new_code_s']:.2f} s",
-            f"Compose watch ({watch['compose_rule']}) {theirs['new_code_s']:.2f} s",
-            f"{ours['new_code_s'] / theirs['new_code_s']:.2f}x",
+            reference,
+            ratio,
             f"<= {GOAL_WATCH_S:g} s and below Compose",
-            _verdict(ours["new_code_s"] <= GOAL_WATCH_S and ours["new_code_s"] < theirs["new_code_s"]),
+            _verdict(ours["new_code_s"] <= GOAL_WATCH_S and faster),
         ),
         Row(
             "3. failed requests under `watch` (a probe every 20 ms)",
             f"{failed['orchestrate']} of {probes['orchestrate']}",
-            f"Compose {failed['compose']} of {probes['compose']}, "
-            f"window {theirs['failing_window_s'] * 1000:.0f} ms",
+            failures,
             "",
             "none",
             _verdict(failed["orchestrate"] == 0),
