@@ -50,6 +50,11 @@ class ProjectResources:
         found = [c for c in listed_containers(self.client, self.filters) if c.labels.get(LABEL_ROLE) in roles]
         return sorted(found, key=lambda c: roles.index(c.labels[LABEL_ROLE]))
 
+    def has_services(self) -> bool:
+        """Whether any of the project's service containers exists, running or not (one engine call)."""
+        listed = self.client.api.containers(all=True, filters=self.filters)
+        return any((entry.get("Labels") or {}).get(LABEL_ROLE) in SERVICE_ROLES for entry in listed)
+
     def networks(self) -> list[Network]:
         """The project's networks (one, unless something went wrong)."""
         return self.client.networks.list(filters=self.filters)

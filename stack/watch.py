@@ -30,6 +30,10 @@ POLL_INTERVAL = 0.05  # seconds between scans of the build context (a scan costs
 SETTLE_INTERVAL = 0.03
 SETTLE_DEADLINE = 2.0
 RELOAD_DEADLINE = 30.0  # seconds for the reloaded app to answer again
+# How often, between changes, `watch` asks whether the stack still exists: a `down` elsewhere
+# ends watching, rather than the next save bringing back a stack the user has just removed.
+STACK_CHECK_INTERVAL = 1.0
+TAKEN_DOWN = "the stack was taken down (`down` or its containers removed): stopped watching"
 NOT_RUNNING = "the app container is not running"
 REPLACE_NOTE = "requests fail for a moment, 0.4 s or more, while the new container takes over the port"
 REPLACED = "the app is up again, replaced"
@@ -40,6 +44,9 @@ DB_NOTE = (
     "unchanged; apply the change with `python orchestrate.py exec db` (SQL), or start afresh with "
     "`down --volumes` then `up` (which deletes every message)"
 )
+
+
+_TAKEN_DOWN = object()  # what the wait for changes returns once the stack is gone
 
 
 class Watcher:
@@ -65,6 +72,7 @@ class Watcher:
         self.good = self._current_app_files()  # the code the app serves, to put back if a change fails
         self.checker = LoadChecker(runner.client)
         self._app: Container | None = None
+        self._next_stack_check = time.monotonic() + STACK_CHECK_INTERVAL
 
     def watch(self) -> None:
         """Act on every change until interrupted (Ctrl-C), which leaves the stack running."""
@@ -76,13 +84,25 @@ class Watcher:
         self.progress.echo(f"watching {self.build.context} (Ctrl-C stops watching; the stack keeps running)")
         try:
             while True:
-                found = wait_for(self._changes, timeout=math.inf, interval=POLL_INTERVAL)
+                found = wait_for(self._changes_while_up, timeout=math.inf, interval=POLL_INTERVAL)
+                if found is _TAKEN_DOWN:
+                    self.progress.echo(TAKEN_DOWN)
+                    return
                 self.handle(found)
         except KeyboardInterrupt:
-            self.checker.close()
             self.progress.echo(
                 "stopped watching; the stack is still running (`python orchestrate.py down` removes it)"
             )
+        finally:
+            self.checker.close()
+
+    def _changes_while_up(self) -> Changes | object | None:
+        """The next changes, or _TAKEN_DOWN once none of the stack's containers exists any more."""
+        if time.monotonic() >= self._next_stack_check:
+            self._next_stack_check = time.monotonic() + STACK_CHECK_INTERVAL
+            if not self.runner.resources.has_services():
+                return _TAKEN_DOWN
+        return self._changes()
 
     def _changes(self) -> Changes | None:
         """The changes since the last scan, once the files have settled; None while there are none."""

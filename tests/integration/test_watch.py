@@ -26,7 +26,7 @@ from stack.ports import free_port
 from stack.resources import ProjectResources
 from stack.sync import worker_pids
 from stack.waiting import wait_for
-from stack.watch import FINISHING, REPLACED
+from stack.watch import FINISHING, REPLACED, STACK_CHECK_INTERVAL, TAKEN_DOWN
 
 from .support import REPO, SESSION_PROJECT, remove_project, run_orchestrate
 
@@ -76,19 +76,32 @@ class Watched:
 def watched(
     tmp_path_factory: pytest.TempPathFactory, docker_client: docker.DockerClient
 ) -> Iterator[Watched]:
-    copy = tmp_path_factory.mktemp("watch") / "repo"
-    skip = shutil.ignore_patterns(".git", ".venv", ".apl", "__pycache__", ".*_cache", "results")
-    shutil.copytree(REPO, copy, ignore=skip)
+    copy = _repository_copy(tmp_path_factory.mktemp("watch"))
     project, port = f"{SESSION_PROJECT}-watch", free_port()
     remove_project(docker_client, project, copy)
-    watch = Background(orchestrate_command("--project", project, "--port", str(port), "watch", root=copy))
+    watch = _start_watch(copy, project, port)
     try:
-        started = wait_for(lambda: watch.said("watching ") or watch.process.poll() is not None, timeout=600)
-        assert started is not True and watch.said("watching "), "\n".join(watch.lines)
         yield Watched(copy, project, port, watch)
     finally:
         watch.interrupt()
         remove_project(docker_client, project, copy)
+
+
+def _repository_copy(into: Path) -> Path:
+    copy = into / "repo"
+    skip = shutil.ignore_patterns(".git", ".venv", ".apl", "__pycache__", ".*_cache", "results")
+    shutil.copytree(REPO, copy, ignore=skip)
+    return copy
+
+
+def _start_watch(root: Path, project: str, port: int) -> Background:
+    """`watch` on ``root``'s stack, once it says it is watching (it may first have to bring the stack up)."""
+    watch = Background(orchestrate_command("--project", project, "--port", str(port), "watch", root=root))
+    started = wait_for(lambda: watch.said("watching ") or watch.process.poll() is not None, timeout=600)
+    if started is True or not watch.said("watching "):
+        watch.interrupt()
+        pytest.fail("watch did not start:\n" + "\n".join(watch.lines))
+    return watch
 
 
 def test_an_app_edit_serves_at_once_with_no_failed_request(watched: Watched) -> None:
@@ -274,3 +287,24 @@ def test_ctrl_c_mid_reload_finishes_it_then_stops_watching(watched: Watched, doc
         lambda: len(worker_pids(app)) == workers, timeout=NEW_CODE_DEADLINE, what="as many workers as before"
     )
     assert requests.get(f"{watched.url}/healthz", timeout=5).json().get("edit") == "last-edit"
+
+
+def test_down_elsewhere_ends_watching_and_brings_nothing_back(
+    tmp_path: Path, docker_client: docker.DockerClient
+) -> None:
+    root = _repository_copy(tmp_path)
+    project = f"{SESSION_PROJECT}-watch-down"
+    remove_project(docker_client, project, root)
+    watch = _start_watch(root, project, free_port())
+    try:
+        done = run_orchestrate("--project", project, "down", root=root)
+        assert done.returncode == 0, done.stderr
+        ended = wait_for(lambda: watch.process.poll() is not None, timeout=STACK_CHECK_INTERVAL + 10)
+        assert ended and watch.process.returncode == 0, "\n".join(watch.lines)
+        assert watch.said(TAKEN_DOWN), "\n".join(watch.lines)
+        # Ended, not replaced: nothing of the project came back while `watch` noticed the `down`.
+        owned = ProjectResources(docker_client, project).owned()
+        assert owned["containers"] == [] and owned["networks"] == [], owned
+    finally:
+        watch.interrupt()
+        remove_project(docker_client, project, root)
