@@ -28,7 +28,7 @@ from docker.errors import APIError, ImageNotFound
 from docker.models.containers import Container
 
 from stack.cleanup import remove_labelled, sigint_ignored
-from stack.invoke import orchestrate_command, run_orchestrate
+from stack.invoke import copy_tree, orchestrate_command, run_orchestrate
 from stack.ports import free_port
 from stack.resources import ProjectResources
 from stack.settings import REPO_ROOT, Settings, read_settings
@@ -42,33 +42,10 @@ PHP_CONTEXT = REPO / "bench" / "php"
 PHP_REPOSITORY = "aplbench/php"  # tagged with the run id: runs side by side never share it
 PHP_OK = "接続に成功しました。"  # the lesson's "connection succeeded" line
 COMPOSE_LABEL = "com.docker.compose.project"
-# What orchestrate.py needs to build and run the stack; nothing else of the working tree is copied.
-SNAPSHOT_PATHS = (
-    "orchestrate.py",
-    "stack",
-    "app",
-    "db",
-    "Dockerfile",
-    ".dockerignore",
-    "gunicorn.conf.py",
-)
 
 
 class BenchError(Exception):
     """The benchmarks cannot go on; the message says why and what to do."""
-
-
-def copy_tree(into: Path, root: Path = REPO) -> Path:
-    """Copy what the stack is built and run from (SNAPSHOT_PATHS) from ``root`` into ``into``."""
-    into.mkdir(parents=True)
-    skip = shutil.ignore_patterns("__pycache__", "*.pyc")
-    for name in SNAPSHOT_PATHS:
-        source = root / name
-        if source.is_dir():
-            shutil.copytree(source, into / name, ignore=skip)
-        elif source.exists():
-            shutil.copy2(source, into / name)
-    return into
 
 
 @dataclass(frozen=True)

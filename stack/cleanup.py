@@ -5,7 +5,7 @@ from __future__ import annotations
 import signal
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, suppress
 
 import docker
 
@@ -19,10 +19,10 @@ def quietly(step: Callable[[], object]) -> None:
 
 
 @contextmanager
-def sigint_ignored() -> Iterator[None]:
-    """Let cleanup finish even if Ctrl-C is pressed again."""
+def _sigint_handled_by(handler: Callable[[int, object], None] | int) -> Iterator[None]:
+    """Let ``handler`` take Ctrl-C for the block, then restore the one before."""
     try:
-        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        previous = signal.signal(signal.SIGINT, handler)
     except ValueError:  # not the main thread: signals are not ours to change
         yield
         return
@@ -30,6 +30,11 @@ def sigint_ignored() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+def sigint_ignored() -> AbstractContextManager[None]:
+    """Let cleanup finish even if Ctrl-C is pressed again."""
+    return _sigint_handled_by(signal.SIG_IGN)
 
 
 @contextmanager
@@ -46,15 +51,8 @@ def sigint_deferred(notice: str) -> Iterator[None]:
             print(notice, file=sys.stderr)
         pressed.append(signum)
 
-    try:
-        previous = signal.signal(signal.SIGINT, hold)
-    except ValueError:  # not the main thread: signals are not ours to change
+    with _sigint_handled_by(hold):
         yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
     if pressed:
         raise KeyboardInterrupt
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -11,6 +12,23 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from .settings import REPO_ROOT
+
+# What orchestrate.py needs to build and run the stack; nothing else of the working tree is copied.
+TREE_PATHS = ("orchestrate.py", "stack", "app", "db", "Dockerfile", ".dockerignore", "gunicorn.conf.py")
+
+
+def copy_tree(into: Path, root: Path = REPO_ROOT) -> Path:
+    """Copy what the stack is built and run from (TREE_PATHS) from ``root`` into ``into``, a new
+    folder: a stack of its own to edit and run ``orchestrate.py`` from, leaving ``root`` alone."""
+    into.mkdir(parents=True)
+    skip = shutil.ignore_patterns("__pycache__", "*.pyc")
+    for name in TREE_PATHS:
+        source = root / name
+        if source.is_dir():
+            shutil.copytree(source, into / name, ignore=skip)
+        elif source.exists():
+            shutil.copy2(source, into / name)
+    return into
 
 
 def orchestrate_command(*args: str, root: Path = REPO_ROOT) -> list[str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import signal
 import socket
 import subprocess
@@ -11,12 +10,12 @@ from pathlib import Path
 import pytest
 import requests
 
-from stack.invoke import orchestrate_command
+from stack.invoke import copy_tree, orchestrate_command
 from stack.ports import free_port
 from stack.resources import ProjectResources, listed_containers
 from stack.waiting import wait_for
 
-from .support import NOTHING, REPO, Orchestrate, Stack, debris, failure, never_ready_up, owned
+from .support import NOTHING, Orchestrate, Stack, debris, failure, never_ready_up, owned
 
 pytestmark = pytest.mark.integration
 
@@ -85,10 +84,7 @@ def test_db_that_never_gets_ready(
 def test_build_error_names_the_failing_step(
     orchestrate: Orchestrate, project: str, tmp_path: Path, docker_client
 ) -> None:
-    copy = tmp_path / "repo"
-    shutil.copytree(
-        REPO, copy, ignore=shutil.ignore_patterns(".git", ".venv", ".apl", "__pycache__", ".*_cache")
-    )
+    copy = copy_tree(tmp_path / "repo")
     dockerfile = copy / "Dockerfile"
     step = f"RUN echo this step of {project} is broken && exit 3"
     dockerfile.write_text(dockerfile.read_text() + f"\n{step}\n")

@@ -198,14 +198,21 @@ def test_junk_credentials_file_is_refused_not_replaced(
     assert debris(docker_client, project) == NOTHING
 
 
-def test_new_passwords_are_never_made_for_an_old_data_volume(
-    orchestrate: Orchestrate, project: str, docker_client
-) -> None:
+def _data_volume_without_its_credentials(orchestrate: Orchestrate, project: str) -> tuple[str, ...]:
+    """A project brought up and down, its data volume kept and its credentials file deleted;
+    the options that name it."""
     options = ("--project", project, "--port", str(free_port()))
     assert orchestrate(*options, "up").returncode == 0
     assert orchestrate(*options, "down").returncode == 0  # the data volume stays
+    credentials_file(REPO, project).unlink()
+    return options
+
+
+def test_new_passwords_are_never_made_for_an_old_data_volume(
+    orchestrate: Orchestrate, project: str, docker_client
+) -> None:
+    options = _data_volume_without_its_credentials(orchestrate, project)
     path = credentials_file(REPO, project)
-    path.unlink()
     problem, fix = failure(orchestrate(*options, "up"))
     assert problem.startswith(f"error: {path} does not exist, but data volume {project}-apl-mysql-data holds")
     assert f"restore {path} from a backup" in fix and "down --volumes` deletes every message" in fix
@@ -220,10 +227,7 @@ def test_new_passwords_are_never_made_for_an_old_data_volume(
 def test_passwords_the_data_volume_refuses_end_up_at_once_with_what_to_do(
     orchestrate: Orchestrate, project: str, docker_client
 ) -> None:
-    options = ("--project", project, "--port", str(free_port()))
-    assert orchestrate(*options, "up").returncode == 0
-    assert orchestrate(*options, "down").returncode == 0  # the data volume stays
-    credentials_file(REPO, project).unlink()
+    options = _data_volume_without_its_credentials(orchestrate, project)
     # With no engine answering, `plan` cannot know of the volume: it stores new passwords.
     no_engine = {"DOCKER_HOST": f"tcp://127.0.0.1:{free_port()}"}
     assert orchestrate(*options, "plan", env=no_engine).returncode == 0

@@ -8,7 +8,6 @@ throughout (bench/edit.py's), so a request that fails anywhere fails the test.
 from __future__ import annotations
 
 import os
-import shutil
 import statistics
 import time
 from collections.abc import Iterator
@@ -20,7 +19,7 @@ import pytest
 import requests
 
 from bench.edit import EDITED_FILE, Prober, with_marker
-from stack.invoke import Background, orchestrate_command
+from stack.invoke import Background, copy_tree, orchestrate_command
 from stack.load_check import LOAD_DEADLINE
 from stack.ports import free_port
 from stack.resources import ProjectResources
@@ -76,7 +75,7 @@ class Watched:
 def watched(
     tmp_path_factory: pytest.TempPathFactory, docker_client: docker.DockerClient
 ) -> Iterator[Watched]:
-    copy = _repository_copy(tmp_path_factory.mktemp("watch"))
+    copy = copy_tree(tmp_path_factory.mktemp("watch") / "repo")
     project, port = f"{SESSION_PROJECT}-watch", free_port()
     remove_project(docker_client, project, copy)
     watch = _start_watch(copy, project, port)
@@ -85,13 +84,6 @@ def watched(
     finally:
         watch.interrupt()
         remove_project(docker_client, project, copy)
-
-
-def _repository_copy(into: Path) -> Path:
-    copy = into / "repo"
-    skip = shutil.ignore_patterns(".git", ".venv", ".apl", "__pycache__", ".*_cache", "results")
-    shutil.copytree(REPO, copy, ignore=skip)
-    return copy
 
 
 def _start_watch(root: Path, project: str, port: int) -> Background:
@@ -292,7 +284,7 @@ def test_ctrl_c_mid_reload_finishes_it_then_stops_watching(watched: Watched, doc
 def test_down_elsewhere_ends_watching_and_brings_nothing_back(
     tmp_path: Path, docker_client: docker.DockerClient
 ) -> None:
-    root = _repository_copy(tmp_path)
+    root = copy_tree(tmp_path / "repo")
     project = f"{SESSION_PROJECT}-watch-down"
     remove_project(docker_client, project, root)
     watch = _start_watch(root, project, free_port())
