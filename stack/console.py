@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import secrets
 import select
 import signal
 import socket
@@ -25,6 +26,7 @@ from types import FrameType
 import docker
 from docker.models.containers import Container
 
+from .cleanup import sigint_ignored
 from .errors import StackError
 from .readiness import DB_APP_CLIENT, DB_ROOT_CLIENT
 from .spec import StackSpec
@@ -33,6 +35,29 @@ from .waiting import WaitTimeout, wait_for
 APP_SHELL = ("sh",)
 EXIT_DEADLINE = 10.0  # seconds for the engine to record the exit code once the output has ended
 START_DEADLINE = 2.0  # seconds for the engine to report an exec'd command started, or that it could not
+STOP_DEADLINE = 2.0  # seconds a command interrupted without a terminal has to end before it is killed
+MARKER = "APL_EXEC"  # an environment variable with a value of its own in every command `exec` runs
+# The processes whose environment holds "$0" (the command `exec` ran and what it started): sent
+# SIGINT, then, if still there after $1 tenths of a second, SIGKILL. Readable by sh, tr and grep alone.
+STOP_MARKED = r"""
+marked() {
+  for p in /proc/[0-9]*; do
+    tr '\0' '\n' < "$p/environ" 2>/dev/null | grep -qxF "$0" && echo "${p#/proc/}"
+  done
+}
+pids=$(marked)
+[ -n "$pids" ] || exit 0
+kill -INT $pids 2>/dev/null
+tries=$1
+while [ "$tries" -gt 0 ]; do
+  sleep 0.1
+  pids=$(marked)
+  [ -n "$pids" ] || exit 0
+  tries=$((tries - 1))
+done
+kill -KILL $pids 2>/dev/null
+exit 0
+"""
 FRAME_HEADER = 8  # without a terminal the engine sends each chunk with a header: stream, size
 STDERR = 2  # the stream number of the command's standard error in a frame's header
 COMMAND_NOT_FOUND, COMMAND_NOT_EXECUTABLE = 127, 126  # the exit codes a shell gives for these
@@ -72,22 +97,42 @@ def interactive() -> bool:
 def run(client: docker.DockerClient, container: Container, command: tuple[str, ...]) -> int:
     """Run ``command`` in ``container`` with this process's input and output; return its exit code."""
     terminal = interactive()
-    environment = {"TERM": os.environ.get("TERM", "xterm")} if terminal else None
+    marker = f"{MARKER}={secrets.token_hex(8)}"
+    environment = {MARKER: marker.partition("=")[2]}
+    if terminal:
+        environment["TERM"] = os.environ.get("TERM", "xterm")
     exec_id = client.api.exec_create(
         container.id, list(command), stdin=True, tty=terminal, environment=environment
     )["Id"]
     stream = client.api.exec_start(exec_id, tty=terminal, socket=True)
     connection: socket.socket = getattr(stream, "_sock", stream)
-    _check_started(client, exec_id, connection, container, command)
-    with _raw_terminal(terminal), _resizing(client, exec_id, terminal):
-        _pump(connection, terminal)
-    connection.close()
+    try:
+        _check_started(client, exec_id, connection, container, command)
+        with _raw_terminal(terminal), _resizing(client, exec_id, terminal):
+            _pump(connection, terminal)
+    except KeyboardInterrupt:
+        # With a terminal, Ctrl-C went to the command as a key and its terminal signalled it.
+        # Without one the command would run on, as it does after `docker exec`: stop it here.
+        if not terminal:
+            with sigint_ignored():
+                _interrupt(client, container, marker)
+        raise
+    finally:
+        connection.close()
 
     def finished() -> dict[str, object] | None:
         state = client.api.exec_inspect(exec_id)
         return None if state["Running"] else state
 
     return int(wait_for(finished, timeout=EXIT_DEADLINE, interval=0.02)["ExitCode"] or 0)
+
+
+def _interrupt(client: docker.DockerClient, container: Container, marker: str) -> None:
+    """Signal every process of the command (they carry ``marker`` in their environment) as Ctrl-C
+    would; those still there after STOP_DEADLINE are killed."""
+    print(f"interrupted: stopping the command in container {container.name}", file=sys.stderr)
+    with contextlib.suppress(docker.errors.APIError):
+        container.exec_run(["sh", "-c", STOP_MARKED, marker, str(int(STOP_DEADLINE * 10))])
 
 
 def _check_started(

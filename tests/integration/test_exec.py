@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import secrets
 import select
+import signal
 import subprocess
 
 import docker
@@ -163,3 +165,34 @@ def test_a_command_that_cannot_run_is_one_error_with_a_shells_exit_code(stack: S
     assert exec_(stack, "--", "/etc/passwd").returncode == 126
     own = exec_(stack, "--", "sh", "-c", "echo mine; exit 127")  # a command's own 127 is its own
     assert (own.returncode, own.stdout, own.stderr) == (127, "mine\n", "")
+
+
+@pytest.mark.parametrize("role", ["app", "db"])
+def test_ctrl_c_without_a_terminal_stops_the_command_in_the_container(
+    stack: Stack, docker_client: docker.DockerClient, role: str
+) -> None:
+    container = ProjectResources(docker_client, stack.project).container(role)
+    assert container is not None
+    sleeper = f"sleep {secrets.randbelow(10_000) + 1000}"  # its own command line, and its child's
+
+    def ours() -> list[str]:
+        lines = container.exec_run(["sh", "-c", COMMAND_LINES]).output.decode(errors="replace").splitlines()
+        return [line for line in lines if sleeper in line]
+
+    command = orchestrate_command("--project", stack.project, "exec", role, "--", "sh", "-c", f"{sleeper}; :")
+    process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+
+        def started() -> list[str] | None:
+            found = ours()
+            return found if len(found) == 2 else None  # the shell and its sleep
+
+        wait_for(started, timeout=30, interval=0.1)
+        process.send_signal(signal.SIGINT)
+        _, said = process.communicate(timeout=30)
+    finally:
+        process.kill()
+        process.wait()
+    assert process.returncode == 130
+    assert f"interrupted: stopping the command in container {container.name}" in said.decode()
+    assert ours() == []
