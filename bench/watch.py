@@ -75,6 +75,11 @@ def measure(workspace: Workspace, ours_root: Path, theirs_root: Path, *, runs: i
         missed: dict[str, list[str]] = {side.name: [] for side in sides}
         for number in range(1, runs + 1):
             for side in sides if number % 2 else reversed(sides):
+                if missed[side.name]:
+                    # After a miss the watcher's state is unknown (a late line of that edit would
+                    # pass for the next one's): it gets no more edits, each counted as missed.
+                    missed[side.name].append(f"edit {number} not made: an earlier one was missed")
+                    continue
                 try:
                     run = _edit(side, f"watch-{number}-{secrets.token_hex(4)}")
                 except EditMissed as miss:

@@ -234,6 +234,8 @@ def check_new_passwords(settings: Settings) -> None:
         return  # no engine here: `up` asks again, and a refused login then says what happened
     try:
         check_credentials_fit_data(ProjectResources(client, settings.project), settings)
+    except (DockerException, requests.RequestException):
+        return  # it answered the ping, then not in time: as good as none, as above
     finally:
         client.close()
 

@@ -97,8 +97,8 @@ def interactive() -> bool:
 def run(client: docker.DockerClient, container: Container, command: tuple[str, ...]) -> int:
     """Run ``command`` in ``container`` with this process's input and output; return its exit code."""
     terminal = interactive()
-    marker = f"{MARKER}={secrets.token_hex(8)}"
-    environment = {MARKER: marker.partition("=")[2]}
+    token = secrets.token_hex(8)
+    environment, marker = {MARKER: token}, f"{MARKER}={token}"
     if terminal:
         environment["TERM"] = os.environ.get("TERM", "xterm")
     exec_id = client.api.exec_create(
@@ -107,15 +107,15 @@ def run(client: docker.DockerClient, container: Container, command: tuple[str, .
     stream = client.api.exec_start(exec_id, tty=terminal, socket=True)
     connection: socket.socket = getattr(stream, "_sock", stream)
     try:
-        _check_started(client, exec_id, connection, container, command)
+        already = _check_started(client, exec_id, connection, container, command)
         with _raw_terminal(terminal), _resizing(client, exec_id, terminal):
-            _pump(connection, terminal)
+            _pump(connection, terminal, already)
     except KeyboardInterrupt:
         # With a terminal, Ctrl-C went to the command as a key and its terminal signalled it.
         # Without one the command would run on, as it does after `docker exec`: stop it here.
         if not terminal:
             with sigint_ignored():
-                _interrupt(client, container, marker)
+                _interrupt(container, marker)
         raise
     finally:
         connection.close()
@@ -127,7 +127,7 @@ def run(client: docker.DockerClient, container: Container, command: tuple[str, .
     return int(wait_for(finished, timeout=EXIT_DEADLINE, interval=0.02)["ExitCode"] or 0)
 
 
-def _interrupt(client: docker.DockerClient, container: Container, marker: str) -> None:
+def _interrupt(container: Container, marker: str) -> None:
     """Signal every process of the command (they carry ``marker`` in their environment) as Ctrl-C
     would; those still there after STOP_DEADLINE are killed."""
     print(f"interrupted: stopping the command in container {container.name}", file=sys.stderr)
@@ -141,8 +141,9 @@ def _check_started(
     connection: socket.socket,
     container: Container,
     command: tuple[str, ...],
-) -> None:
-    """Raise a StackError, before any output is copied, if the engine could not start ``command``.
+) -> bytes:
+    """Raise a StackError, before any output is copied, if the engine could not start ``command``;
+    return what was read of the command's output meanwhile (it is still to be copied).
 
     The engine then writes its own message ("OCI runtime exec failed: ... executable file not
     found") to the command's standard output, where it would pass for the command's output, and
@@ -159,12 +160,13 @@ def _check_started(
     try:
         state = wait_for(settled, timeout=START_DEADLINE, interval=0.01)
     except WaitTimeout:
-        return  # running, yet with no process id: an engine that reports none; its output is its own
+        return b""  # running, yet with no process id: an engine that reports none; its output is its own
     if state.get("Pid") or state.get("ExitCode") not in (126, 127):
-        return
-    reason = _engine_message(connection)
+        return b""
+    output = _rest_of(connection)
+    reason = NOT_STARTED.search(output.decode(errors="replace"))
     if reason is None:
-        return  # not the engine's words: copied through as they are
+        return output  # not the engine's words: copied through as they are
     connection.close()
     missing = reason[1] in ("executable file not found", "no such file or directory")
     raise StackError(
@@ -174,30 +176,45 @@ def _check_started(
     )
 
 
-def _engine_message(connection: socket.socket) -> re.Match[str] | None:
-    """Why the runtime could not start the command, read from the connection but left in it.
+def _rest_of(connection: socket.socket) -> bytes:
+    """All the output of a command that has ended, read until the engine ends the stream.
 
-    The message is the whole of what the connection carries; it is looked at (peeked) until a
-    whole line of it has come, or nothing more comes.
+    It may be the engine's message of why the command could not start, which can come in more
+    than one piece, so it is read whole before it is judged.
     """
-    peeked, deadline = b"", time.monotonic() + EXIT_DEADLINE
-    while b"\n" not in peeked and time.monotonic() < deadline:
+    output, deadline = b"", time.monotonic() + EXIT_DEADLINE
+    while time.monotonic() < deadline:
         if not select.select([connection], [], [], 0.05)[0]:
             continue
-        more = connection.recv(65536, socket.MSG_PEEK)
-        if len(more) == len(peeked):  # readable, yet nothing new: the stream has ended
+        try:
+            more = connection.recv(65536)
+        except OSError:
             break
-        peeked = more
-    return NOT_STARTED.search(peeked.decode(errors="replace"))
+        if not more:
+            break
+        output += more
+    return output
 
 
-def _pump(connection: socket.socket, terminal: bool) -> None:
-    """Copy this process's input to the command and its output back, until the command's output ends."""
+def _pump(connection: socket.socket, terminal: bool, already: bytes = b"") -> None:
+    """Copy this process's input to the command and its output back, until the command's output ends;
+    ``already`` is output read before, to be copied first."""
     stdin, readers = sys.stdin.fileno(), [connection]
     with contextlib.suppress(OSError, ValueError):
         select.select([stdin], [], [], 0)  # a closed or unselectable input is simply not read
         readers.append(stdin)
     pending = b""
+
+    def copy_out(data: bytes) -> None:
+        nonlocal pending
+        if terminal:
+            _write(sys.stdout.fileno(), data)
+            return
+        frames, pending = split_frames(pending + data)
+        for kind, payload in frames:
+            _write(sys.stderr.fileno() if kind == STDERR else sys.stdout.fileno(), payload)
+
+    copy_out(already)
     while True:
         ready = select.select(readers, [], [])[0]
         if stdin in ready:
@@ -219,12 +236,7 @@ def _pump(connection: socket.socket, terminal: bool) -> None:
                 return
             if not data:
                 return
-            if terminal:
-                _write(sys.stdout.fileno(), data)
-                continue
-            frames, pending = split_frames(pending + data)
-            for kind, payload in frames:
-                _write(sys.stderr.fileno() if kind == STDERR else sys.stdout.fileno(), payload)
+            copy_out(data)
 
 
 def split_frames(buffered: bytes) -> tuple[list[tuple[int, bytes]], bytes]:

@@ -12,7 +12,7 @@ from docker.models.containers import Container
 
 from . import app_image, engine, ports
 from .container_args import create_args
-from .errors import StackError
+from .errors import StackError, command_line
 from .progress import Progress
 from .resources import ProjectResources, labels_of
 from .rollback import Journal
@@ -153,6 +153,5 @@ def concurrent_error(what: str, project: str, did: str = "created") -> StackErro
     to at the same moment: created a name this one was taking, or removed what it was using."""
     return StackError(
         f"another command {did} {what} at the same moment (from another host or user sharing this engine)",
-        f"let it finish, then run the command again (`python orchestrate.py --project {project} status` "
-        "shows the stack)",
+        f"let it finish, then run the command again (`{command_line(project, 'status')}` shows the stack)",
     )

@@ -21,3 +21,9 @@ class StackError(Exception):
         if self.details:
             lines.append(self.details)
         return "\n".join(lines)
+
+
+def command_line(project: str, *args: str) -> str:
+    """The orchestrate.py command a fix tells the user to run, for ``project`` (named even when it
+    is the default, so the line is right whatever the user's environment says)."""
+    return " ".join(("python orchestrate.py --project", project, *args))

@@ -15,7 +15,7 @@ import requests
 from docker.errors import APIError
 from docker.models.containers import Container
 
-from .errors import StackError
+from .errors import StackError, command_line
 from .progress import Progress
 from .waiting import WaitTimeout, wait_for
 
@@ -90,8 +90,7 @@ def _down_volumes(db: Container) -> str:
     """The command that removes the DB container's project with its data."""
     from .spec import LABEL_PROJECT  # here: the spec imports this module for its probes
 
-    project = db.labels.get(LABEL_PROJECT)
-    return f"python orchestrate.py{f' --project {project}' if project else ''} down --volumes"
+    return command_line(db.labels.get(LABEL_PROJECT, ""), "down", "--volumes")
 
 
 def _root_login_refused(db: Container) -> str:
@@ -100,8 +99,9 @@ def _root_login_refused(db: Container) -> str:
         output = db.exec_run(["sh", "-c", DB_HEALTH_COMMAND.removesuffix(" >/dev/null")]).output or b""
     except APIError:  # not running
         return ""
-    line = output.decode(errors="replace").strip()
-    return line if "ERROR 1045" in line else ""
+    # Only the refusal: newer clients may print a line of their own before it.
+    lines = output.decode(errors="replace").splitlines()
+    return next((line.strip() for line in lines if "ERROR 1045" in line), "")
 
 
 def db_answers(db: Container) -> bool:

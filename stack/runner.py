@@ -11,6 +11,7 @@ import math
 import threading
 import time
 from collections.abc import Callable
+from datetime import datetime
 
 import docker
 from docker.errors import APIError
@@ -20,12 +21,12 @@ from docker.models.volumes import Volume
 
 from . import app_image, engine, ports, readiness, rollback, sync
 from .containers import STOP_TIMEOUT, Containers
-from .errors import StackError
+from .errors import StackError, command_line
 from .network_and_volume import NetworkAndVolume
 from .progress import Progress
 from .resources import SERVICE_ROLES, ProjectResources, attached, published_port, remove_network
 from .rollback import Journal
-from .settings import DEFAULT_PROJECT, Settings
+from .settings import Settings
 from .spec import APP_PORT, LABEL_ROLE, StackSpec
 from .waiting import wait_for
 
@@ -221,7 +222,8 @@ class Runner:
                     self.progress.echo(f"{container.name} was removed; no longer following it")
                     return
                 # The same container again: only what it wrote since; a new one: all of it.
-                since, container = (ended if following.id == container.id else None), following
+                since = _started_at(following, ended) if following.id == container.id else None
+                container = following
 
         if not follow:
             for container in containers:
@@ -279,6 +281,15 @@ class Runner:
         return container
 
 
+def _started_at(container: Container, fallback: float) -> float:
+    """When the engine last started ``container``, by the engine's clock (a remote engine's clock
+    may differ from this host's, and the engine picks log lines by its own); else ``fallback``."""
+    try:
+        return datetime.fromisoformat(container.attrs["State"]["StartedAt"]).timestamp()
+    except (KeyError, TypeError, ValueError):
+        return fallback
+
+
 def _users(item: Network | Volume) -> str:
     """Name what keeps a network or volume in use, as far as the engine tells."""
     if isinstance(item, Network):
@@ -303,10 +314,9 @@ def check_credentials_fit_data(resources: ProjectResources, settings: Settings) 
         return
     path = settings.credentials_file
     lost = f"lacks {' and '.join(loaded.generated)}" if path.exists() else "does not exist"
-    project = "" if settings.project == DEFAULT_PROJECT else f" --project {settings.project}"
     raise StackError(
         f"{path} {lost}, but data volume {volumes[0]} holds a database initialised with the "
         "passwords it held: new ones would not open it",
         f"restore {path} from a backup; or start afresh without the data: "
-        f"`python orchestrate.py{project} down --volumes` deletes every message in it, then `up`",
+        f"`{command_line(settings.project, 'down', '--volumes')}` deletes every message in it, then `up`",
     )

@@ -46,7 +46,8 @@ DB_NOTE = (
 )
 
 
-_TAKEN_DOWN = object()  # what the wait for changes returns once the stack is gone
+class _StackGone(Exception):
+    """None of the stack's containers exists any more: a `down` elsewhere, so watching ends."""
 
 
 class Watcher:
@@ -85,10 +86,9 @@ class Watcher:
         try:
             while True:
                 found = wait_for(self._changes_while_up, timeout=math.inf, interval=POLL_INTERVAL)
-                if found is _TAKEN_DOWN:
-                    self.progress.echo(TAKEN_DOWN)
-                    return
                 self.handle(found)
+        except _StackGone:
+            self.progress.echo(TAKEN_DOWN)
         except KeyboardInterrupt:
             self.progress.echo(
                 "stopped watching; the stack is still running (`python orchestrate.py down` removes it)"
@@ -96,13 +96,16 @@ class Watcher:
         finally:
             self.checker.close()
 
-    def _changes_while_up(self) -> Changes | object | None:
-        """The next changes, or _TAKEN_DOWN once none of the stack's containers exists any more."""
+    def _changes_while_up(self) -> Changes | None:
+        """The next changes; _StackGone once none of the stack's containers exists any more."""
         if time.monotonic() >= self._next_stack_check:
             self._next_stack_check = time.monotonic() + STACK_CHECK_INTERVAL
-            if not self.runner.resources.has_services():
-                return _TAKEN_DOWN
+            self._check_stack()
         return self._changes()
+
+    def _check_stack(self) -> None:
+        if not self.runner.resources.has_services():
+            raise _StackGone
 
     def _changes(self) -> Changes | None:
         """The changes since the last scan, once the files have settled; None while there are none."""
@@ -121,6 +124,7 @@ class Watcher:
 
     def handle(self, found: Changes) -> None:
         """Bring one settled set of changes into the stack; a failure is reported and watching goes on."""
+        self._check_stack()  # a `down` since the last check: a save must not bring the stack back
         try:
             if found.db:
                 self.progress.update("Change", _label(found.db), "Not applied")
@@ -151,19 +155,18 @@ class Watcher:
         began = time.monotonic()
         label = _label(found.app)
         wanted = changes.read_files(self.build.context, found.app)
-        with self.sync_locked():
-            # Cut short, a sync would leave files in the container that no worker loaded (and a
-            # restart would load unchecked), or gunicorn with extra workers for good: Ctrl-C waits.
-            with sigint_deferred(FINISHING):
-                sync.put_files(app, wanted)
-                try:
-                    self.checker.check(app)
-                except (StackError, DockerException):
-                    self.progress.update("Change", label, "Failed")
-                    with contextlib.suppress(DockerException):
-                        sync.put_files(app, {path: self.good.get(path) for path in wanted})
-                    raise
-                serving = sync.reload(app, RELOAD_DEADLINE)
+        # Cut short, a sync would leave files in the container that no worker loaded (and a
+        # restart would load unchecked), or gunicorn with extra workers for good: Ctrl-C waits.
+        with self.sync_locked(), sigint_deferred(FINISHING):
+            sync.put_files(app, wanted)
+            try:
+                self.checker.check(app)
+            except (StackError, DockerException):
+                self.progress.update("Change", label, "Failed")
+                with contextlib.suppress(DockerException):
+                    sync.put_files(app, {path: self.good.get(path) for path in wanted})
+                raise
+            serving = sync.reload(app, RELOAD_DEADLINE)
             self._wait_until_serving(app)
         self.good.update({path: body for path, body in wanted.items() if body is not None})
         for path in (p for p, body in wanted.items() if body is None):
@@ -196,10 +199,11 @@ class Watcher:
             ) from None
 
     def _replace(self, why: str) -> None:
-        self.progress.echo(f"{why}: rebuilding the image and replacing the app, as `up` does")
-        self.progress.echo(f"   ({REPLACE_NOTE})")
         self._app = None
         with self.locked():
+            self._check_stack()  # a `down` that held the locks until now
+            self.progress.echo(f"{why}: rebuilding the image and replacing the app, as `up` does")
+            self.progress.echo(f"   ({REPLACE_NOTE})")
             self.runner.up(build=True, timeout=self.timeout)
         self.good = self._current_app_files()
         self.progress.echo(f"{REPLACED}: {self.runner.url}")

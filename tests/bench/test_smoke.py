@@ -50,7 +50,7 @@ def test_quick_run_prints_the_table_and_writes_json(tmp_path: Path) -> None:
 
     goals = results["goals"]
     assert [row["what"] for row in goals] == [row.what for row in report.rows(results)]
-    assert {row["result"] for row in goals} <= {"PASS", "SHORT", "info"}
+    assert {row["result"] for row in goals} <= {"PASS", "SHORT", "info", "n/a"}
     assert goals and all(row["ours"] for row in goals)
     for row in goals:
         assert f"| {row['what']} |" in done.stdout
@@ -68,7 +68,9 @@ def test_quick_run_prints_the_table_and_writes_json(tmp_path: Path) -> None:
     assert watch["median"]["orchestrate"]["new_code_s"] > 0
     # Compose's watcher either brought every edit in or each miss is on record with its reason.
     compose_edits = len(watch["runs"]["compose"]) + len(watch["missed"]["compose"])
-    assert compose_edits == len(watch["runs"]["orchestrate"]) and all(watch["missed"]["compose"])
+    assert compose_edits == len(watch["runs"]["orchestrate"])
+    for reason in watch["missed"]["compose"]:
+        assert reason.startswith(("compose: no sign of", "edit ")), reason
     assert watch["median"]["compose"] is None or watch["median"]["compose"]["new_code_s"] > 0
     memory = _numbers(results["footprint"]["memory_mib"])
     assert memory and all(value > 0 for value in memory)

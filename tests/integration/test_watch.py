@@ -291,6 +291,8 @@ def test_down_elsewhere_ends_watching_and_brings_nothing_back(
     try:
         done = run_orchestrate("--project", project, "down", root=root)
         assert done.returncode == 0, done.stderr
+        # Saved at once, likely before `watch` has looked again: still no stack brought back.
+        (root / EDITED_FILE).write_text(with_marker((REPO / EDITED_FILE).read_text(), "after-down"))
         ended = wait_for(lambda: watch.process.poll() is not None, timeout=STACK_CHECK_INTERVAL + 10)
         assert ended and watch.process.returncode == 0, "\n".join(watch.lines)
         assert watch.said(TAKEN_DOWN), "\n".join(watch.lines)

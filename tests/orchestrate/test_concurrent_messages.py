@@ -12,6 +12,7 @@ import requests
 from docker.errors import APIError, NotFound
 
 from stack.containers import _network_gone, name_taken
+from stack.resources import gone
 from stack.spec import LABEL_PROJECT
 
 pytestmark = pytest.mark.unit
@@ -44,3 +45,11 @@ def test_a_network_removed_under_a_command_is_recognised() -> None:
     assert not _network_gone(
         APIError("500 Server Error", answer(500), explanation="network p-apl-net: failed")
     )
+
+
+def test_a_container_removed_meanwhile_is_gone_whatever_the_status() -> None:
+    # Docker says so with 404; Podman, while it removes one, with 500 and these words.
+    assert gone(NotFound("404 Client Error", answer(404), explanation="No such container: abc"))
+    podman = "container abc does not exist in database: no such container"
+    assert gone(APIError("500 Server Error", answer(500), explanation=podman))
+    assert not gone(APIError("500 Server Error", answer(500), explanation="driver failed programming"))

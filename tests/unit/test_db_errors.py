@@ -45,3 +45,14 @@ def test_connection_level_errors(error: Exception) -> None:
 )
 def test_statement_errors_are_not_outages(error: Exception) -> None:
     assert not is_connection_level(error)
+
+
+def test_a_refused_login_is_worded_as_up_looks_for_it() -> None:
+    """`up` stops waiting at the first refused login it reads in /readyz's reason (stack/readiness.py)."""
+    from app.config import DBSettings
+    from app.db import Database
+    from stack.readiness import LOGIN_REFUSED
+
+    database = Database(DBSettings("mysql", 3306, "apl", "apl", "secret"))
+    refused = database._unavailable(OperationalError(1045, "Access denied for user 'apl'@'10.0.0.3'"))
+    assert refused.reason.startswith(f"{LOGIN_REFUSED}: Access denied")
