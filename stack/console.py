@@ -37,25 +37,45 @@ EXIT_DEADLINE = 10.0  # seconds for the engine to record the exit code once the 
 START_DEADLINE = 2.0  # seconds for the engine to report an exec'd command started, or that it could not
 STOP_DEADLINE = 2.0  # seconds a command interrupted without a terminal has to end before it is killed
 MARKER = "APL_EXEC"  # an environment variable with a value of its own in every command `exec` runs
-# The processes whose environment holds "$0" (the command `exec` ran and what it started): sent
-# SIGINT, then, if still there after $1 tenths of a second, SIGKILL. Readable by sh, tr and grep alone.
+# The processes whose environment holds "$0" (the command `exec` ran and what it started), and
+# their children and grandchildren, which may have cleared their environment (`env -i`): sent
+# SIGINT, then, those still there after $1 seconds, SIGKILL. Needs sh, tr and grep alone.
 STOP_MARKED = r"""
-marked() {
+marker=$0
+family() {
+  found=" "
   for p in /proc/[0-9]*; do
-    tr '\0' '\n' < "$p/environ" 2>/dev/null | grep -qxF "$0" && echo "${p#/proc/}"
+    tr '\0' '\n' < "$p/environ" 2>/dev/null | grep -qxF "$marker" && found="$found${p#/proc/} "
+  done
+  [ "$found" != " " ] || return 0
+  pairs=$(grep -H '^PPid:' /proc/[0-9]*/status 2>/dev/null | tr -c '0-9\n' ' ')  # "pid ppid" lines
+  grown=yes
+  while [ -n "$grown" ]; do
+    grown=
+    while read -r pid ppid; do
+      case "$found" in *" $pid "*) ;; *" $ppid "*) found="$found$pid " grown=yes ;; esac
+    done <<PAIRS
+$pairs
+PAIRS
+  done
+  echo $found
+}
+alive() {  # those of the pids given still running (a zombie is only waiting for its parent)
+  for pid; do
+    [ -e "/proc/$pid" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$pid/status" 2>/dev/null && echo "$pid"
   done
 }
-pids=$(marked)
-[ -n "$pids" ] || exit 0
-kill -INT $pids 2>/dev/null
-tries=$1
-while [ "$tries" -gt 0 ]; do
+first=$(family)
+[ -n "$first" ] || exit 0
+kill -INT $first 2>/dev/null
+sleep "$1" >/dev/null 2>&1 &  # the deadline: scans take a while in a busy container; not a count
+deadline=$!
+while [ -n "$(alive $deadline)" ]; do
   sleep 0.1
-  pids=$(marked)
-  [ -n "$pids" ] || exit 0
-  tries=$((tries - 1))
+  left=$(alive $first $(family))  # the first ones were orphaned, if their parent ended
+  [ -n "$left" ] || exit 0
 done
-kill -KILL $pids 2>/dev/null
+kill -KILL $(alive $first $(family)) 2>/dev/null
 exit 0
 """
 FRAME_HEADER = 8  # without a terminal the engine sends each chunk with a header: stream, size
@@ -132,7 +152,7 @@ def _interrupt(client: docker.DockerClient, container: Container, marker: str) -
     would; those still there after STOP_DEADLINE are killed."""
     print(f"interrupted: stopping the command in container {container.name}", file=sys.stderr)
     with contextlib.suppress(docker.errors.APIError):
-        container.exec_run(["sh", "-c", STOP_MARKED, marker, str(int(STOP_DEADLINE * 10))])
+        container.exec_run(["sh", "-c", STOP_MARKED, marker, f"{STOP_DEADLINE:g}"])
 
 
 def _check_started(

@@ -167,9 +167,11 @@ def test_a_command_that_cannot_run_is_one_error_with_a_shells_exit_code(stack: S
     assert (own.returncode, own.stdout, own.stderr) == (127, "mine\n", "")
 
 
+# A child that cleared its environment (`env -i`) no longer carries the exec's marker: found as a child.
+@pytest.mark.parametrize("child", ["", "env -i "], ids=["marked", "cleared-environment"])
 @pytest.mark.parametrize("role", ["app", "db"])
 def test_ctrl_c_without_a_terminal_stops_the_command_in_the_container(
-    stack: Stack, docker_client: docker.DockerClient, role: str
+    stack: Stack, docker_client: docker.DockerClient, role: str, child: str
 ) -> None:
     container = ProjectResources(docker_client, stack.project).container(role)
     assert container is not None
@@ -179,7 +181,8 @@ def test_ctrl_c_without_a_terminal_stops_the_command_in_the_container(
         lines = container.exec_run(["sh", "-c", COMMAND_LINES]).output.decode(errors="replace").splitlines()
         return [line for line in lines if sleeper in line]
 
-    command = orchestrate_command("--project", stack.project, "exec", role, "--", "sh", "-c", f"{sleeper}; :")
+    shell = ("sh", "-c", f"{child}{sleeper}; :")
+    command = orchestrate_command("--project", stack.project, "exec", role, "--", *shell)
     process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
 
