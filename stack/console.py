@@ -35,6 +35,7 @@ from .waiting import WaitTimeout, wait_for
 APP_SHELL = ("sh",)
 EXIT_DEADLINE = 10.0  # seconds for the engine to record the exit code once the output has ended
 START_DEADLINE = 2.0  # seconds for the engine to report an exec'd command started, or that it could not
+INTERRUPTED = 130  # the exit code for Ctrl-C (128 + SIGINT), as `cli.main` gives
 STOP_DEADLINE = 2.0  # seconds a command interrupted without a terminal has to end before it is killed
 MARKER = "APL_EXEC"  # an environment variable with a value of its own in every command `exec` runs
 # The processes whose environment holds "$0" (the command `exec` ran and what it started), and
@@ -136,6 +137,8 @@ def run(client: docker.DockerClient, container: Container, command: tuple[str, .
         if not terminal:
             with sigint_ignored():
                 _interrupt(client, container, marker)
+                connection.close()  # the engine then sooner records that the command ended
+                _check_stopped(client, exec_id, container)
         raise
     finally:
         connection.close()
@@ -153,6 +156,28 @@ def _interrupt(client: docker.DockerClient, container: Container, marker: str) -
     print(f"interrupted: stopping the command in container {container.name}", file=sys.stderr)
     with contextlib.suppress(docker.errors.APIError):
         container.exec_run(["sh", "-c", STOP_MARKED, marker, f"{STOP_DEADLINE:g}"])
+
+
+def _check_stopped(client: docker.DockerClient, exec_id: str, container: Container) -> None:
+    """Raise a StackError if the command's own process outlived _interrupt: it runs on, unseen.
+
+    That process is the one `exec` started; it carries no marker once it has replaced its
+    environment (`env -i CMD`), and the engine knows its process id only outside the container.
+    """
+
+    def ended() -> bool:
+        return not client.api.exec_inspect(exec_id)["Running"]
+
+    try:
+        wait_for(ended, timeout=START_DEADLINE, interval=0.02)
+    except WaitTimeout:
+        raise StackError(
+            f"the command still runs in container {container.name}: it cleared its environment "
+            f"(`env -i`), where `exec` marks what Ctrl-C stops",
+            "kill it from a shell in the container, "
+            "or run `python orchestrate.py restart` (restarts the services)",
+            exit_code=INTERRUPTED,
+        ) from None
 
 
 def _check_started(

@@ -10,6 +10,7 @@ import subprocess
 
 import docker
 import pytest
+from docker.models.containers import Container
 
 from stack.credentials import Credentials
 from stack.invoke import orchestrate_command
@@ -167,6 +168,33 @@ def test_a_command_that_cannot_run_is_one_error_with_a_shells_exit_code(stack: S
     assert (own.returncode, own.stdout, own.stderr) == (127, "mine\n", "")
 
 
+# Every process in a container: its id, then its command line, one a line.
+PROCESSES = 'for p in /proc/[0-9]*; do printf "%s " "${p#/proc/}"; tr "\\0" " " < "$p/cmdline"; echo; done'
+
+
+def processes(container: Container, text: str) -> dict[int, str]:
+    """The processes in ``container`` whose command line holds ``text``, by id."""
+    lines = container.exec_run(["sh", "-c", PROCESSES]).output.decode(errors="replace").splitlines()
+    return {int(pid): line for pid, _, line in (each.partition(" ") for each in lines) if text in line}
+
+
+def interrupted(
+    stack: Stack, container: Container, role: str, shell: tuple[str, ...], text: str, count: int
+) -> str:
+    """Run ``shell`` by `exec ROLE`; Ctrl-C it once ``count`` processes hold ``text``; return its stderr."""
+    command = orchestrate_command("--project", stack.project, "exec", role, "--", *shell)
+    process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        wait_for(lambda: len(processes(container, text)) == count, timeout=30, interval=0.1)
+        process.send_signal(signal.SIGINT)
+        _, said = process.communicate(timeout=30)
+    finally:
+        process.kill()
+        process.wait()
+    assert process.returncode == 130
+    return said.decode()
+
+
 # A child that cleared its environment (`env -i`) no longer carries the exec's marker: found as a child.
 @pytest.mark.parametrize("child", ["", "env -i "], ids=["marked", "cleared-environment"])
 @pytest.mark.parametrize("role", ["app", "db"])
@@ -176,26 +204,26 @@ def test_ctrl_c_without_a_terminal_stops_the_command_in_the_container(
     container = ProjectResources(docker_client, stack.project).container(role)
     assert container is not None
     sleeper = f"sleep {secrets.randbelow(10_000) + 1000}"  # its own command line, and its child's
+    # Two processes: the shell and its sleep.
+    said = interrupted(stack, container, role, ("sh", "-c", f"{child}{sleeper}; :"), sleeper, 2)
+    assert f"interrupted: stopping the command in container {container.name}" in said
+    assert processes(container, sleeper) == {}
 
-    def ours() -> list[str]:
-        lines = container.exec_run(["sh", "-c", COMMAND_LINES]).output.decode(errors="replace").splitlines()
-        return [line for line in lines if sleeper in line]
 
-    shell = ("sh", "-c", f"{child}{sleeper}; :")
-    command = orchestrate_command("--project", stack.project, "exec", role, "--", *shell)
-    process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+def test_ctrl_c_says_so_when_the_command_itself_cleared_its_environment(
+    stack: Stack, docker_client: docker.DockerClient
+) -> None:
+    container = ProjectResources(docker_client, stack.project).container("app")
+    assert container is not None
+    sleeper = f"sleep {secrets.randbelow(10_000) + 11_000}"
     try:
-
-        def started() -> list[str] | None:
-            found = ours()
-            return found if len(found) == 2 else None  # the shell and its sleep
-
-        wait_for(started, timeout=30, interval=0.1)
-        process.send_signal(signal.SIGINT)
-        _, said = process.communicate(timeout=30)
+        said = interrupted(stack, container, "app", ("env", "-i", *sleeper.split()), sleeper, 1)
+        assert said.splitlines()[1:] == [
+            f"error: the command still runs in container {container.name}: it cleared its environment "
+            "(`env -i`), where `exec` marks what Ctrl-C stops",
+            "fix: kill it from a shell in the container, "
+            "or run `python orchestrate.py restart` (restarts the services)",
+        ]
     finally:
-        process.kill()
-        process.wait()
-    assert process.returncode == 130
-    assert f"interrupted: stopping the command in container {container.name}" in said.decode()
-    assert ours() == []
+        for pid in processes(container, sleeper):
+            container.exec_run(["sh", "-c", f"kill -KILL {pid}"])
