@@ -26,7 +26,7 @@ from types import FrameType
 import docker
 from docker.models.containers import Container
 
-from .cleanup import sigint_ignored
+from .cleanup import sigint_deferred, sigint_ignored
 from .errors import StackError
 from .readiness import DB_APP_CLIENT, DB_ROOT_CLIENT
 from .spec import StackSpec
@@ -37,6 +37,7 @@ EXIT_DEADLINE = 10.0  # seconds for the engine to record the exit code once the 
 START_DEADLINE = 2.0  # seconds for the engine to report an exec'd command started, or that it could not
 INTERRUPTED = 130  # the exit code for Ctrl-C (128 + SIGINT), as `cli.main` gives
 STOP_DEADLINE = 2.0  # seconds a command interrupted without a terminal has to end before it is killed
+STARTING = "Ctrl-C: stopping the command once it has started"
 MARKER = "APL_EXEC"  # an environment variable with a value of its own in every command `exec` runs
 # The processes whose environment holds "$0" (the command `exec` ran and what it started), and
 # their children and grandchildren, which may have cleared their environment (`env -i`): sent
@@ -125,23 +126,29 @@ def run(client: docker.DockerClient, container: Container, command: tuple[str, .
     exec_id = client.api.exec_create(
         container.id, list(command), stdin=True, tty=terminal, environment=environment
     )["Id"]
-    stream = client.api.exec_start(exec_id, tty=terminal, socket=True)
-    connection: socket.socket = getattr(stream, "_sock", stream)
+    connection: socket.socket | None = None
     try:
+        # Interrupted with the request sent and its answer not yet read, the command would start
+        # and run on, unseen: the Ctrl-C waits until the connection is ours.
+        with sigint_deferred(STARTING):
+            stream = client.api.exec_start(exec_id, tty=terminal, socket=True)
+            connection = getattr(stream, "_sock", stream)
         _check_started(client, exec_id, connection, container, command)
         with _raw_terminal(terminal), _resizing(client, exec_id, terminal):
             _pump(connection, terminal)
     except KeyboardInterrupt:
         # With a terminal, Ctrl-C went to the command as a key and its terminal signalled it.
         # Without one the command would run on, as it does after `docker exec`: stop it here.
-        if not terminal:
+        if not terminal and connection is not None:
             with sigint_ignored():
+                _started(client, exec_id)  # a process not yet there cannot be found and signalled
                 _interrupt(client, container, marker)
                 connection.close()  # the engine then sooner records that the command ended
                 _check_stopped(client, exec_id, container)
         raise
     finally:
-        connection.close()
+        if connection is not None:
+            connection.close()
 
     def finished() -> dict[str, object] | None:
         state = client.api.exec_inspect(exec_id)
@@ -194,16 +201,8 @@ def _check_started(
     reports 126, where a shell says 127 for a command that does not exist.
     """
 
-    def settled() -> dict[str, object] | None:
-        # "Running" alone proves nothing: Docker reports an exec running, with no process id, for
-        # the 50 to 100 ms its runtime takes to find the command missing. A process id does.
-        state = client.api.exec_inspect(exec_id)
-        started = bool(state.get("Pid"))
-        return state if started or (not state["Running"] and state.get("ExitCode") is not None) else None
-
-    try:
-        state = wait_for(settled, timeout=START_DEADLINE, interval=0.01)
-    except WaitTimeout:
+    state = _started(client, exec_id)
+    if state is None:
         return  # running, yet with no process id: an engine that reports none; its output is its own
     if state.get("Pid") or state.get("ExitCode") not in (126, 127):
         return
@@ -217,6 +216,22 @@ def _check_started(
         "check the command's name and path; `python orchestrate.py exec` gives a shell to look around",
         exit_code=COMMAND_NOT_FOUND if missing else COMMAND_NOT_EXECUTABLE,
     )
+
+
+def _started(client: docker.DockerClient, exec_id: str) -> dict[str, object] | None:
+    """The exec's state once its command has a process, or has ended; None if neither in START_DEADLINE."""
+
+    def settled() -> dict[str, object] | None:
+        # "Running" alone proves nothing: Docker reports an exec running, with no process id, for
+        # the 50 to 100 ms its runtime takes to find the command missing. A process id does.
+        state = client.api.exec_inspect(exec_id)
+        started = bool(state.get("Pid"))
+        return state if started or (not state["Running"] and state.get("ExitCode") is not None) else None
+
+    try:
+        return wait_for(settled, timeout=START_DEADLINE, interval=0.01)
+    except WaitTimeout:
+        return None
 
 
 def _engine_message(connection: socket.socket) -> re.Match[str] | None:

@@ -12,6 +12,7 @@ import docker
 import pytest
 from docker.models.containers import Container
 
+from stack import console
 from stack.credentials import Credentials
 from stack.invoke import orchestrate_command
 from stack.resources import ProjectResources
@@ -227,3 +228,27 @@ def test_ctrl_c_says_so_when_the_command_itself_cleared_its_environment(
     finally:
         for pid in processes(container, sleeper):
             container.exec_run(["sh", "-c", f"kill -KILL {pid}"])
+
+
+def test_ctrl_c_as_the_command_starts_stops_it(stack: Stack, docker_client: docker.DockerClient) -> None:
+    # Ctrl-C in the few ms between the engine starting the command and `exec` holding the connection.
+    container = ProjectResources(docker_client, stack.project).container("app")
+    assert container is not None
+    sleeper = f"sleep {secrets.randbelow(10_000) + 21_000}"
+    start = docker_client.api.exec_start
+
+    def start_then_ctrl_c(*args: object, **kwargs: object) -> object:
+        started = start(*args, **kwargs)
+        os.kill(os.getpid(), signal.SIGINT)
+        return started
+
+    docker_client.api.exec_start = start_then_ctrl_c  # type: ignore[method-assign]
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            console.run(docker_client, container, ("sh", "-c", f"{sleeper}; :"))
+    finally:
+        docker_client.api.exec_start = start  # type: ignore[method-assign]
+        left = processes(container, sleeper)
+        for pid in left:
+            container.exec_run(["sh", "-c", f"kill -KILL {pid}"])
+    assert left == {}
