@@ -16,6 +16,9 @@ except ModuleNotFoundError as missing:
     if (missing.name or "").partition(".")[0] in ("stack", "app"):
         raise  # our own code is broken: that deserves the traceback
     sys.exit(f"error: Python package {missing.name!r} is missing; install: pip install -r {REQUIREMENTS}")
+except KeyboardInterrupt:  # Ctrl-C in the few tenths of a second the imports take: as main says it
+    print("interrupted", file=sys.stderr)
+    sys.exit(130)
 
 if __name__ == "__main__":
     sys.exit(main())

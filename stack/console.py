@@ -26,7 +26,7 @@ from types import FrameType
 import docker
 from docker.models.containers import Container
 
-from .cleanup import sigint_ignored
+from .cleanup import sigint_deferred, sigint_ignored
 from .errors import StackError
 from .readiness import DB_APP_CLIENT, DB_ROOT_CLIENT
 from .spec import StackSpec
@@ -35,27 +35,49 @@ from .waiting import WaitTimeout, wait_for
 APP_SHELL = ("sh",)
 EXIT_DEADLINE = 10.0  # seconds for the engine to record the exit code once the output has ended
 START_DEADLINE = 2.0  # seconds for the engine to report an exec'd command started, or that it could not
+INTERRUPTED = 130  # the exit code for Ctrl-C (128 + SIGINT), as `cli.main` gives
 STOP_DEADLINE = 2.0  # seconds a command interrupted without a terminal has to end before it is killed
+STARTING = "Ctrl-C: stopping the command once it has started"
 MARKER = "APL_EXEC"  # an environment variable with a value of its own in every command `exec` runs
-# The processes whose environment holds "$0" (the command `exec` ran and what it started): sent
-# SIGINT, then, if still there after $1 tenths of a second, SIGKILL. Readable by sh, tr and grep alone.
+# The processes whose environment holds "$0" (the command `exec` ran and what it started), and
+# their children and grandchildren, which may have cleared their environment (`env -i`): sent
+# SIGINT, then, those still there after $1 seconds, SIGKILL. Needs sh, tr and grep alone.
 STOP_MARKED = r"""
-marked() {
+marker=$0
+family() {
+  found=" "
   for p in /proc/[0-9]*; do
-    tr '\0' '\n' < "$p/environ" 2>/dev/null | grep -qxF "$0" && echo "${p#/proc/}"
+    tr '\0' '\n' < "$p/environ" 2>/dev/null | grep -qxF "$marker" && found="$found${p#/proc/} "
+  done
+  [ "$found" != " " ] || return 0
+  pairs=$(grep -H '^PPid:' /proc/[0-9]*/status 2>/dev/null | tr -c '0-9\n' ' ')  # "pid ppid" lines
+  grown=yes
+  while [ -n "$grown" ]; do
+    grown=
+    while read -r pid ppid; do
+      case "$found" in *" $pid "*) ;; *" $ppid "*) found="$found$pid " grown=yes ;; esac
+    done <<PAIRS
+$pairs
+PAIRS
+  done
+  echo $found
+}
+alive() {  # those of the pids given still running (a zombie is only waiting for its parent)
+  for pid; do
+    [ -e "/proc/$pid" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$pid/status" 2>/dev/null && echo "$pid"
   done
 }
-pids=$(marked)
-[ -n "$pids" ] || exit 0
-kill -INT $pids 2>/dev/null
-tries=$1
-while [ "$tries" -gt 0 ]; do
+first=$(family)
+[ -n "$first" ] || exit 0
+kill -INT $first 2>/dev/null
+sleep "$1" >/dev/null 2>&1 &  # the deadline: scans take a while in a busy container; not a count
+deadline=$!
+while [ -n "$(alive $deadline)" ]; do
   sleep 0.1
-  pids=$(marked)
-  [ -n "$pids" ] || exit 0
-  tries=$((tries - 1))
+  left=$(alive $first $(family))  # the first ones were orphaned, if their parent ended
+  [ -n "$left" ] || exit 0
 done
-kill -KILL $pids 2>/dev/null
+kill -KILL $(alive $first $(family)) 2>/dev/null
 exit 0
 """
 FRAME_HEADER = 8  # without a terminal the engine sends each chunk with a header: stream, size
@@ -104,21 +126,29 @@ def run(client: docker.DockerClient, container: Container, command: tuple[str, .
     exec_id = client.api.exec_create(
         container.id, list(command), stdin=True, tty=terminal, environment=environment
     )["Id"]
-    stream = client.api.exec_start(exec_id, tty=terminal, socket=True)
-    connection: socket.socket = getattr(stream, "_sock", stream)
+    connection: socket.socket | None = None
     try:
+        # Interrupted with the request sent and its answer not yet read, the command would start
+        # and run on, unseen: the Ctrl-C waits until the connection is ours.
+        with sigint_deferred(STARTING):
+            stream = client.api.exec_start(exec_id, tty=terminal, socket=True)
+            connection = getattr(stream, "_sock", stream)
         already = _check_started(client, exec_id, connection, container, command)
         with _raw_terminal(terminal), _resizing(client, exec_id, terminal):
             _pump(connection, terminal, already)
     except KeyboardInterrupt:
         # With a terminal, Ctrl-C went to the command as a key and its terminal signalled it.
         # Without one the command would run on, as it does after `docker exec`: stop it here.
-        if not terminal:
+        if not terminal and connection is not None:
             with sigint_ignored():
+                _started(client, exec_id)  # a process not yet there cannot be found and signalled
                 _interrupt(container, marker)
+                connection.close()  # the engine then sooner records that the command ended
+                _check_stopped(client, exec_id, container)
         raise
     finally:
-        connection.close()
+        if connection is not None:
+            connection.close()
 
     def finished() -> dict[str, object] | None:
         state = client.api.exec_inspect(exec_id)
@@ -132,7 +162,29 @@ def _interrupt(container: Container, marker: str) -> None:
     would; those still there after STOP_DEADLINE are killed."""
     print(f"interrupted: stopping the command in container {container.name}", file=sys.stderr)
     with contextlib.suppress(docker.errors.APIError):
-        container.exec_run(["sh", "-c", STOP_MARKED, marker, str(int(STOP_DEADLINE * 10))])
+        container.exec_run(["sh", "-c", STOP_MARKED, marker, f"{STOP_DEADLINE:g}"])
+
+
+def _check_stopped(client: docker.DockerClient, exec_id: str, container: Container) -> None:
+    """Raise a StackError if the command's own process outlived _interrupt: it runs on, unseen.
+
+    That process is the one `exec` started; it carries no marker once it has replaced its
+    environment (`env -i CMD`), and the engine knows its process id only outside the container.
+    """
+
+    def ended() -> bool:
+        return not client.api.exec_inspect(exec_id)["Running"]
+
+    try:
+        wait_for(ended, timeout=START_DEADLINE, interval=0.02)
+    except WaitTimeout:
+        raise StackError(
+            f"the command still runs in container {container.name}: it cleared its environment "
+            f"(`env -i`), where `exec` marks what Ctrl-C stops",
+            "kill it from a shell in the container, "
+            "or run `python orchestrate.py restart` (restarts the services)",
+            exit_code=INTERRUPTED,
+        ) from None
 
 
 def _check_started(
@@ -150,16 +202,8 @@ def _check_started(
     reports 126, where a shell says 127 for a command that does not exist.
     """
 
-    def settled() -> dict[str, object] | None:
-        # "Running" alone proves nothing: Docker reports an exec running, with no process id, for
-        # the 50 to 100 ms its runtime takes to find the command missing. A process id does.
-        state = client.api.exec_inspect(exec_id)
-        started = bool(state.get("Pid"))
-        return state if started or (not state["Running"] and state.get("ExitCode") is not None) else None
-
-    try:
-        state = wait_for(settled, timeout=START_DEADLINE, interval=0.01)
-    except WaitTimeout:
+    state = _started(client, exec_id)
+    if state is None:
         return b""  # running, yet with no process id: an engine that reports none; its output is its own
     if state.get("Pid") or state.get("ExitCode") not in (126, 127):
         return b""
@@ -174,6 +218,22 @@ def _check_started(
         "check the command's name and path; `python orchestrate.py exec` gives a shell to look around",
         exit_code=COMMAND_NOT_FOUND if missing else COMMAND_NOT_EXECUTABLE,
     )
+
+
+def _started(client: docker.DockerClient, exec_id: str) -> dict[str, object] | None:
+    """The exec's state once its command has a process, or has ended; None if neither in START_DEADLINE."""
+
+    def settled() -> dict[str, object] | None:
+        # "Running" alone proves nothing: Docker reports an exec running, with no process id, for
+        # the 50 to 100 ms its runtime takes to find the command missing. A process id does.
+        state = client.api.exec_inspect(exec_id)
+        started = bool(state.get("Pid"))
+        return state if started or (not state["Running"] and state.get("ExitCode") is not None) else None
+
+    try:
+        return wait_for(settled, timeout=START_DEADLINE, interval=0.01)
+    except WaitTimeout:
+        return None
 
 
 def _rest_of(connection: socket.socket) -> bytes:

@@ -10,7 +10,9 @@ import subprocess
 
 import docker
 import pytest
+from docker.models.containers import Container
 
+from stack import console
 from stack.credentials import Credentials
 from stack.invoke import orchestrate_command
 from stack.resources import ProjectResources
@@ -167,32 +169,86 @@ def test_a_command_that_cannot_run_is_one_error_with_a_shells_exit_code(stack: S
     assert (own.returncode, own.stdout, own.stderr) == (127, "mine\n", "")
 
 
-@pytest.mark.parametrize("role", ["app", "db"])
-def test_ctrl_c_without_a_terminal_stops_the_command_in_the_container(
-    stack: Stack, docker_client: docker.DockerClient, role: str
-) -> None:
-    container = ProjectResources(docker_client, stack.project).container(role)
-    assert container is not None
-    sleeper = f"sleep {secrets.randbelow(10_000) + 1000}"  # its own command line, and its child's
+# Every process in a container: its id, then its command line, one a line.
+PROCESSES = 'for p in /proc/[0-9]*; do printf "%s " "${p#/proc/}"; tr "\\0" " " < "$p/cmdline"; echo; done'
 
-    def ours() -> list[str]:
-        lines = container.exec_run(["sh", "-c", COMMAND_LINES]).output.decode(errors="replace").splitlines()
-        return [line for line in lines if sleeper in line]
 
-    command = orchestrate_command("--project", stack.project, "exec", role, "--", "sh", "-c", f"{sleeper}; :")
+def processes(container: Container, text: str) -> dict[int, str]:
+    """The processes in ``container`` whose command line holds ``text``, by id."""
+    lines = container.exec_run(["sh", "-c", PROCESSES]).output.decode(errors="replace").splitlines()
+    return {int(pid): line for pid, _, line in (each.partition(" ") for each in lines) if text in line}
+
+
+def interrupted(
+    stack: Stack, container: Container, role: str, shell: tuple[str, ...], text: str, count: int
+) -> str:
+    """Run ``shell`` by `exec ROLE`; Ctrl-C it once ``count`` processes hold ``text``; return its stderr."""
+    command = orchestrate_command("--project", stack.project, "exec", role, "--", *shell)
     process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-
-        def started() -> list[str] | None:
-            found = ours()
-            return found if len(found) == 2 else None  # the shell and its sleep
-
-        wait_for(started, timeout=30, interval=0.1)
+        wait_for(lambda: len(processes(container, text)) == count, timeout=30, interval=0.1)
         process.send_signal(signal.SIGINT)
         _, said = process.communicate(timeout=30)
     finally:
         process.kill()
         process.wait()
     assert process.returncode == 130
-    assert f"interrupted: stopping the command in container {container.name}" in said.decode()
-    assert ours() == []
+    return said.decode()
+
+
+# A child that cleared its environment (`env -i`) no longer carries the exec's marker: found as a child.
+@pytest.mark.parametrize("child", ["", "env -i "], ids=["marked", "cleared-environment"])
+@pytest.mark.parametrize("role", ["app", "db"])
+def test_ctrl_c_without_a_terminal_stops_the_command_in_the_container(
+    stack: Stack, docker_client: docker.DockerClient, role: str, child: str
+) -> None:
+    container = ProjectResources(docker_client, stack.project).container(role)
+    assert container is not None
+    sleeper = f"sleep {secrets.randbelow(10_000) + 1000}"  # its own command line, and its child's
+    # Two processes: the shell and its sleep.
+    said = interrupted(stack, container, role, ("sh", "-c", f"{child}{sleeper}; :"), sleeper, 2)
+    assert f"interrupted: stopping the command in container {container.name}" in said
+    assert processes(container, sleeper) == {}
+
+
+def test_ctrl_c_says_so_when_the_command_itself_cleared_its_environment(
+    stack: Stack, docker_client: docker.DockerClient
+) -> None:
+    container = ProjectResources(docker_client, stack.project).container("app")
+    assert container is not None
+    sleeper = f"sleep {secrets.randbelow(10_000) + 11_000}"
+    try:
+        said = interrupted(stack, container, "app", ("env", "-i", *sleeper.split()), sleeper, 1)
+        assert said.splitlines()[1:] == [
+            f"error: the command still runs in container {container.name}: it cleared its environment "
+            "(`env -i`), where `exec` marks what Ctrl-C stops",
+            "fix: kill it from a shell in the container, "
+            "or run `python orchestrate.py restart` (restarts the services)",
+        ]
+    finally:
+        for pid in processes(container, sleeper):
+            container.exec_run(["sh", "-c", f"kill -KILL {pid}"])
+
+
+def test_ctrl_c_as_the_command_starts_stops_it(stack: Stack, docker_client: docker.DockerClient) -> None:
+    # Ctrl-C in the few ms between the engine starting the command and `exec` holding the connection.
+    container = ProjectResources(docker_client, stack.project).container("app")
+    assert container is not None
+    sleeper = f"sleep {secrets.randbelow(10_000) + 21_000}"
+    start = docker_client.api.exec_start
+
+    def start_then_ctrl_c(*args: object, **kwargs: object) -> object:
+        started = start(*args, **kwargs)
+        os.kill(os.getpid(), signal.SIGINT)
+        return started
+
+    docker_client.api.exec_start = start_then_ctrl_c  # type: ignore[method-assign]
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            console.run(docker_client, container, ("sh", "-c", f"{sleeper}; :"))
+    finally:
+        docker_client.api.exec_start = start  # type: ignore[method-assign]
+        left = processes(container, sleeper)
+        for pid in left:
+            container.exec_run(["sh", "-c", f"kill -KILL {pid}"])
+    assert left == {}

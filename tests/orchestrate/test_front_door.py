@@ -101,3 +101,21 @@ def test_a_missing_package_is_one_line_naming_the_install_command() -> None:
     assert result.stderr.count("\n") == 1, result.stderr
     assert result.stderr.startswith("error: Python package '")
     assert result.stderr.rstrip().endswith(f"pip install -r {REPO_ROOT / 'requirements.txt'}")
+
+
+# Raises Ctrl-C's KeyboardInterrupt when orchestrate.py imports stack.runner, then runs orchestrate.py.
+CTRL_C_WHILE_IMPORTING = """
+import runpy, sys
+class CtrlC:
+    def find_spec(self, name, path=None, target=None):
+        if name == "stack.runner":
+            raise KeyboardInterrupt
+sys.meta_path.insert(0, CtrlC())
+runpy.run_path(sys.argv[1], run_name="__main__")
+"""
+
+
+def test_ctrl_c_while_python_imports_is_no_traceback() -> None:
+    command = [sys.executable, "-c", CTRL_C_WHILE_IMPORTING, str(REPO_ROOT / "orchestrate.py"), "status"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+    assert (result.returncode, result.stderr) == (130, "interrupted\n")
