@@ -123,9 +123,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse(sys.argv[1:] if argv is None else list(argv))
     try:
         return run(args)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as interrupt:
         print("interrupted", file=sys.stderr)
-        return 130
+        return getattr(interrupt, "exit_code", 130)  # 130 for Ctrl-C; `exec` stopped by SIGTERM: 143
     except BrokenPipeError:
         # Whoever read our output stopped (`exec ... | head -1`, `logs -f | grep -m1`): end
         # quietly, as `cat` does, and let nothing try to write to that pipe on the way out.

@@ -22,6 +22,7 @@ import time
 import tty
 from collections.abc import Iterator
 from types import FrameType
+from typing import Any
 
 import docker
 from docker.models.containers import Container
@@ -41,7 +42,8 @@ STARTING = "Ctrl-C: stopping the command once it has started"
 MARKER = "APL_EXEC"  # an environment variable with a value of its own in every command `exec` runs
 # The processes whose environment holds "$0" (the command `exec` ran and what it started), and
 # their children and grandchildren, which may have cleared their environment (`env -i`): sent
-# SIGINT, then, those still there after $1 seconds, SIGKILL. Needs sh, tr and grep alone.
+# signal $2 (INT for Ctrl-C), then, those still there after $1 seconds, SIGKILL. Needs sh, tr
+# and grep alone.
 STOP_MARKED = r"""
 marker=$0
 family() {
@@ -69,7 +71,7 @@ alive() {  # those of the pids given still running (a zombie is only waiting for
 }
 first=$(family)
 [ -n "$first" ] || exit 0
-kill -INT $first 2>/dev/null
+kill -"$2" $first 2>/dev/null
 sleep "$1" >/dev/null 2>&1 &  # the deadline: scans take a while in a busy container; not a count
 deadline=$!
 while [ -n "$(alive $deadline)" ]; do
@@ -111,6 +113,19 @@ def command(spec: StackSpec, role: str, argv: tuple[str, ...]) -> tuple[str, ...
     return default_command(spec, role, argv)
 
 
+class Stopped(KeyboardInterrupt):
+    """SIGTERM or SIGHUP while `exec` runs (`timeout`, a closed terminal): the command is stopped
+    with the same signal, as Ctrl-C stops it, and the exit code is the one a shell gives for it."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__()
+        self.signal_name = signal.Signals(signum).name.removeprefix("SIG")
+        self.exit_code = 128 + signum
+
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+
+
 def interactive() -> bool:
     """Whether this process has a terminal on both ends, so the command gets one too (``-it``)."""
     return sys.stdin.isatty() and sys.stdout.isatty()
@@ -126,29 +141,36 @@ def run(client: docker.DockerClient, container: Container, command: tuple[str, .
     exec_id = client.api.exec_create(
         container.id, list(command), stdin=True, tty=terminal, environment=environment
     )["Id"]
+    stream: Any = None
     connection: socket.socket | None = None
     try:
-        # Interrupted with the request sent and its answer not yet read, the command would start
-        # and run on, unseen: the Ctrl-C waits until the connection is ours.
-        with sigint_deferred(STARTING):
-            stream = client.api.exec_start(exec_id, tty=terminal, socket=True)
-            connection = getattr(stream, "_sock", stream)
-        already = _check_started(client, exec_id, connection, container, command)
-        with _raw_terminal(terminal), _resizing(client, exec_id, terminal):
-            _pump(connection, terminal, already)
-    except KeyboardInterrupt:
+        with _stopped_by(STOP_SIGNALS):
+            # Interrupted with the request sent and its answer not yet read, the command would
+            # start and run on, unseen: the Ctrl-C waits until the connection is ours.
+            with sigint_deferred(STARTING):
+                stream = client.api.exec_start(exec_id, tty=terminal, socket=True)
+                connection = getattr(stream, "_sock", stream)
+            already = _check_started(client, exec_id, connection, container, command)
+            with _raw_terminal(terminal), _resizing(client, exec_id, terminal):
+                _pump(connection, terminal, already)
+    except KeyboardInterrupt as interrupt:
         # With a terminal, Ctrl-C went to the command as a key and its terminal signalled it.
-        # Without one the command would run on, as it does after `docker exec`: stop it here.
-        if not terminal and connection is not None:
-            with sigint_ignored():
+        # Without one, or stopped by another signal, the command would run on, as it does after
+        # `docker exec`: stop it here.
+        stopped = isinstance(interrupt, Stopped)
+        if (stopped or not terminal) and connection is not None:
+            with sigint_ignored(), _stopped_by(STOP_SIGNALS, ignore=True):
                 _started(client, exec_id)  # a process not yet there cannot be found and signalled
-                _interrupt(container, marker)
+                _interrupt(container, marker, interrupt.signal_name if stopped else "INT")
                 connection.close()  # the engine then sooner records that the command ended
-                _check_stopped(client, exec_id, container)
+                _check_stopped(client, exec_id, container, interrupt.exit_code if stopped else INTERRUPTED)
         raise
     finally:
-        if connection is not None:
-            connection.close()
+        # The socket, and the file docker-py reads it through: either one left open keeps it open.
+        for opened in (stream, connection):
+            if opened is not None:
+                with contextlib.suppress(OSError):
+                    opened.close()
 
     def finished() -> dict[str, object] | None:
         state = client.api.exec_inspect(exec_id)
@@ -157,15 +179,34 @@ def run(client: docker.DockerClient, container: Container, command: tuple[str, .
     return int(wait_for(finished, timeout=EXIT_DEADLINE, interval=0.02)["ExitCode"] or 0)
 
 
-def _interrupt(container: Container, marker: str) -> None:
-    """Signal every process of the command (they carry ``marker`` in their environment) as Ctrl-C
-    would; those still there after STOP_DEADLINE are killed."""
+@contextlib.contextmanager
+def _stopped_by(signals: tuple[signal.Signals, ...], ignore: bool = False) -> Iterator[None]:
+    """Turn ``signals`` into Stopped for the block (or, with ``ignore``, ignore them)."""
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        raise Stopped(signum)
+
+    try:
+        previous = {each: signal.signal(each, signal.SIG_IGN if ignore else stop) for each in signals}
+    except ValueError:  # not the main thread: signals are not ours to change
+        yield
+        return
+    try:
+        yield
+    finally:
+        for each, handler in previous.items():
+            signal.signal(each, handler)
+
+
+def _interrupt(container: Container, marker: str, signal_name: str) -> None:
+    """Send ``signal_name`` to every process of the command (they carry ``marker`` in their
+    environment, or descend from one that does); those still there after STOP_DEADLINE are killed."""
     print(f"interrupted: stopping the command in container {container.name}", file=sys.stderr)
     with contextlib.suppress(docker.errors.APIError):
-        container.exec_run(["sh", "-c", STOP_MARKED, marker, f"{STOP_DEADLINE:g}"])
+        container.exec_run(["sh", "-c", STOP_MARKED, marker, f"{STOP_DEADLINE:g}", signal_name])
 
 
-def _check_stopped(client: docker.DockerClient, exec_id: str, container: Container) -> None:
+def _check_stopped(client: docker.DockerClient, exec_id: str, container: Container, exit_code: int) -> None:
     """Raise a StackError if the command's own process outlived _interrupt: it runs on, unseen.
 
     That process is the one `exec` started; it carries no marker once it has replaced its
@@ -183,7 +224,7 @@ def _check_stopped(client: docker.DockerClient, exec_id: str, container: Contain
             f"(`env -i`), where `exec` marks what Ctrl-C stops",
             "kill it from a shell in the container, "
             "or run `python orchestrate.py restart` (restarts the services)",
-            exit_code=INTERRUPTED,
+            exit_code=exit_code,
         ) from None
 
 

@@ -180,19 +180,26 @@ def processes(container: Container, text: str) -> dict[int, str]:
 
 
 def interrupted(
-    stack: Stack, container: Container, role: str, shell: tuple[str, ...], text: str, count: int
+    stack: Stack,
+    container: Container,
+    role: str,
+    shell: tuple[str, ...],
+    text: str,
+    count: int,
+    signum: signal.Signals = signal.SIGINT,
 ) -> str:
-    """Run ``shell`` by `exec ROLE`; Ctrl-C it once ``count`` processes hold ``text``; return its stderr."""
+    """Run ``shell`` by `exec ROLE`; once ``count`` processes hold ``text``, send ``signum`` (Ctrl-C
+    by default) to `exec`; return what it said on standard error."""
     command = orchestrate_command("--project", stack.project, "exec", role, "--", *shell)
     process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         wait_for(lambda: len(processes(container, text)) == count, timeout=30, interval=0.1)
-        process.send_signal(signal.SIGINT)
+        process.send_signal(signum)
         _, said = process.communicate(timeout=30)
     finally:
         process.kill()
         process.wait()
-    assert process.returncode == 130
+    assert process.returncode == 128 + signum, said
     return said.decode()
 
 
@@ -207,6 +214,19 @@ def test_ctrl_c_without_a_terminal_stops_the_command_in_the_container(
     sleeper = f"sleep {secrets.randbelow(10_000) + 1000}"  # its own command line, and its child's
     # Two processes: the shell and its sleep.
     said = interrupted(stack, container, role, ("sh", "-c", f"{child}{sleeper}; :"), sleeper, 2)
+    assert f"interrupted: stopping the command in container {container.name}" in said
+    assert processes(container, sleeper) == {}
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
+def test_sigterm_or_sighup_to_exec_stops_the_command_too(
+    stack: Stack, docker_client: docker.DockerClient, signum: signal.Signals
+) -> None:
+    # As `timeout 60 python orchestrate.py exec ...` in a script, or a closed terminal, stops it.
+    container = ProjectResources(docker_client, stack.project).container("app")
+    assert container is not None
+    sleeper = f"sleep {secrets.randbelow(10_000) + 31_000}"
+    said = interrupted(stack, container, "app", ("sh", "-c", f"{sleeper}; :"), sleeper, 2, signum)
     assert f"interrupted: stopping the command in container {container.name}" in said
     assert processes(container, sleeper) == {}
 
