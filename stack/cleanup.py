@@ -19,22 +19,25 @@ def quietly(step: Callable[[], object]) -> None:
 
 
 @contextmanager
-def _sigint_handled_by(handler: Callable[[int, object], None] | int) -> Iterator[None]:
-    """Let ``handler`` take Ctrl-C for the block, then restore the one before."""
+def signals_handled_by(
+    signals: tuple[signal.Signals, ...], handler: Callable[[int, object], None] | int
+) -> Iterator[None]:
+    """Let ``handler`` take ``signals`` for the block, then restore the handlers before."""
     try:
-        previous = signal.signal(signal.SIGINT, handler)
+        previous = {each: signal.signal(each, handler) for each in signals}
     except ValueError:  # not the main thread: signals are not ours to change
         yield
         return
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for each, before in previous.items():
+            signal.signal(each, before)
 
 
 def sigint_ignored() -> AbstractContextManager[None]:
     """Let cleanup finish even if Ctrl-C is pressed again."""
-    return _sigint_handled_by(signal.SIG_IGN)
+    return signals_handled_by((signal.SIGINT,), signal.SIG_IGN)
 
 
 @contextmanager
@@ -51,7 +54,7 @@ def sigint_deferred(notice: str) -> Iterator[None]:
             print(notice, file=sys.stderr)
         pressed.append(signum)
 
-    with _sigint_handled_by(hold):
+    with signals_handled_by((signal.SIGINT,), hold):
         yield
     if pressed:
         raise KeyboardInterrupt

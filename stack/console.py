@@ -21,13 +21,14 @@ import termios
 import time
 import tty
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from types import FrameType
 from typing import Any
 
 import docker
 from docker.models.containers import Container
 
-from .cleanup import sigint_deferred, sigint_ignored
+from .cleanup import sigint_deferred, sigint_ignored, signals_handled_by
 from .errors import StackError
 from .readiness import DB_APP_CLIENT, DB_ROOT_CLIENT
 from .spec import StackSpec
@@ -179,23 +180,13 @@ def run(client: docker.DockerClient, container: Container, command: tuple[str, .
     return int(wait_for(finished, timeout=EXIT_DEADLINE, interval=0.02)["ExitCode"] or 0)
 
 
-@contextlib.contextmanager
-def _stopped_by(signals: tuple[signal.Signals, ...], ignore: bool = False) -> Iterator[None]:
+def _stopped_by(signals: tuple[signal.Signals, ...], ignore: bool = False) -> AbstractContextManager[None]:
     """Turn ``signals`` into Stopped for the block (or, with ``ignore``, ignore them)."""
 
-    def stop(signum: int, _frame: FrameType | None) -> None:
+    def stop(signum: int, _frame: object) -> None:
         raise Stopped(signum)
 
-    try:
-        previous = {each: signal.signal(each, signal.SIG_IGN if ignore else stop) for each in signals}
-    except ValueError:  # not the main thread: signals are not ours to change
-        yield
-        return
-    try:
-        yield
-    finally:
-        for each, handler in previous.items():
-            signal.signal(each, handler)
+    return signals_handled_by(signals, signal.SIG_IGN if ignore else stop)
 
 
 def _interrupt(container: Container, marker: str, signal_name: str) -> None:
