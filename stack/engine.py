@@ -79,7 +79,22 @@ def lost(error: BaseException) -> StackError | None:
     reason = no_answer(error)
     if reason is None:
         return None
-    return StackError(f"the Docker engine {reason} ({_first_line(error)})", ENGINE_LOST_FIX)
+    return StackError(
+        f"the Docker engine {reason} ({_system_error(error) or _first_line(error)})", ENGINE_LOST_FIX
+    )
+
+
+def _system_error(error: BaseException) -> str | None:
+    """The operating system's own words under the transport's wrappers ("[Errno 2] No such file or
+    directory" for a socket that is gone), which requests and urllib3 show as nested tuples."""
+    seen: list[BaseException] = [error]
+    while seen:
+        current = seen.pop()
+        if isinstance(current, OSError) and current.errno is not None:
+            return str(current)
+        nested = (*current.args, getattr(current, "reason", None), current.__cause__)
+        seen += [each for each in nested if isinstance(each, BaseException)]
+    return None
 
 
 def published_host(client: docker.DockerClient) -> str | None:

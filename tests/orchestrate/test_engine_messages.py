@@ -1,13 +1,18 @@
-"""Failure messages that cannot be provoked on this machine, and the build-context fingerprint."""
+"""Failure messages that cannot be provoked on this machine (or need no engine), and the build-context
+fingerprint."""
 
 from __future__ import annotations
 
+import gc
 import os
 from pathlib import Path
 
+import docker
 import pytest
+import requests
 
-from stack.engine import build_failure, context_hash, display_name, pull_error
+from stack.engine import build_failure, context_hash, display_name, lost, pull_error
+from stack.ports import free_port
 from stack.spec import BuildSpec
 
 pytestmark = pytest.mark.unit
@@ -98,3 +103,26 @@ def test_a_failed_build_step_reads_the_same_on_every_engine(message: str) -> Non
 )
 def test_image_names_read_as_written_whatever_the_engine(reported: str, shown: str) -> None:
     assert display_name(reported) == shown
+
+
+@pytest.mark.parametrize(
+    ("where", "words"),
+    [
+        ("unix:///nonexistent/docker.sock", "[Errno 2] No such file or directory"),
+        ("tcp://127.0.0.1:{port}", "[Errno 111]"),
+    ],
+    ids=["socket-gone", "port-closed"],
+)
+# docker-py leaves the socket of a failed unix connect to the garbage collector: collected here.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_an_engine_gone_mid_command_is_named_in_the_systems_words(where: str, words: str) -> None:
+    # Real transport errors (nothing listens there), not docker-py's nested tuples of them.
+    client = docker.DockerClient(base_url=where.format(port=free_port()), timeout=2, version="1.41")
+    with pytest.raises(requests.ConnectionError) as raised:
+        client.api.containers()
+    error = lost(raised.value)
+    client.close()
+    del raised
+    gc.collect()
+    assert error is not None and error.problem.startswith(f"the Docker engine could not be reached ({words}")
+    assert "Connection aborted" not in error.problem and "Max retries" not in error.problem
