@@ -86,8 +86,8 @@ def project_lock(path: Path, project: str, command: str, notice: Callable[[str],
     """
     fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
     try:
-        if not _try_lock(fd):
-            holder = os.pread(fd, 200, 0).decode(errors="replace").strip() or "another orchestrate.py"
+        holder = _locked_or_holder(fd, "another orchestrate.py")
+        if holder is not None:
             notice(f"waiting: {holder} is working on project {project}")
             try:
                 wait_for(lambda: _try_lock(fd), timeout=LOCK_DEADLINE, interval=LOCK_POLL)
@@ -113,8 +113,8 @@ def sole_watch(client: docker.DockerClient, project: str) -> Iterator[None]:
     path = lock_path(engine_id(client), project)
     fd = os.open(path.with_name(f"{path.stem}.watch"), os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
     try:
-        if not _try_lock(fd):
-            holder = os.pread(fd, 200, 0).decode(errors="replace").strip() or "another orchestrate.py watch"
+        holder = _locked_or_holder(fd, "another orchestrate.py watch")
+        if holder is not None:
             raise StackError(
                 f"{holder} already watches project {project}",
                 "use that one, or stop it (Ctrl-C) before starting another",
@@ -124,6 +124,22 @@ def sole_watch(client: docker.DockerClient, project: str) -> Iterator[None]:
         yield
     finally:
         os.close(fd)
+
+
+def _locked_or_holder(fd: int, unnamed: str) -> str | None:
+    """None once the lock on ``fd`` is ours; else who holds it, in its own words (``unnamed`` if it
+    never wrote them). A holder that has only just taken the lock has not written yet: read again."""
+
+    def ours_or_named() -> bool | str | None:
+        if _try_lock(fd):
+            return True
+        return os.pread(fd, 200, 0).decode(errors="replace").strip() or None
+
+    try:
+        found = wait_for(ours_or_named, timeout=LOOKUP_DEADLINE, interval=0.01)
+    except WaitTimeout:
+        return unnamed
+    return None if found is True else str(found)
 
 
 def _try_lock(fd: int) -> bool:

@@ -42,6 +42,35 @@ def test_a_second_command_waits_for_the_first_and_says_who_holds_it(tmp_path: Pa
     assert said[0].endswith("is working on project demo")
 
 
+def test_a_holder_that_has_not_written_its_name_yet_is_still_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The holder takes the lock, then writes who it is: a second command may read in between.
+    path = tmp_path / "engine-demo.lock"
+    holder = os.open(path, os.O_RDWR | os.O_CREAT)
+    assert lock._try_lock(holder)
+    real_pread, reads = os.pread, []
+
+    def read_in_between(fd: int, size: int, offset: int) -> bytes:
+        reads.append(fd)
+        if len(reads) == 1:
+            os.pwrite(holder, b"orchestrate.py up (pid 42)\n", 0)
+            return b""  # what was there a moment before the holder wrote
+        return real_pread(fd, size, offset)
+
+    monkeypatch.setattr(lock.os, "pread", read_in_between)
+    said: list[str] = []
+
+    def waiting(notice: str) -> None:
+        said.append(notice)
+        os.close(holder)  # the first command ends: the lock is free
+
+    with lock.project_lock(path, "demo", "down", waiting):
+        pass
+    assert said == ["waiting: orchestrate.py up (pid 42) is working on project demo"]
+    assert len(reads) >= 2
+
+
 def test_a_lock_held_too_long_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "engine-demo.lock"
     monkeypatch.setattr(lock, "LOCK_DEADLINE", 0.2)
