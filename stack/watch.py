@@ -20,7 +20,7 @@ from docker.models.containers import Container
 from . import changes, readiness, sync
 from .changes import Changes
 from .cleanup import sigint_deferred
-from .errors import INTERRUPTED, StackError
+from .errors import StackError
 from .load_check import LoadChecker
 from .runner import Runner
 from .waiting import WaitTimeout, wait_for
@@ -38,6 +38,7 @@ NOT_RUNNING = "the app container is not running"
 REPLACE_NOTE = "requests fail for a moment, 0.4 s or more, while the new container takes over the port"
 REPLACED = "the app is up again, replaced"
 FINISHING = "Ctrl-C: finishing this change first, so the app keeps a whole set of files and workers"
+INTERRUPTED = 130  # the exit code of a StackError that stands for Ctrl-C (stack/rollback.py)
 DB_NOTE = (
     "the DB runs its init scripts only when its data volume is new, so the running database is "
     "unchanged; apply the change with `python orchestrate.py exec db` (SQL), or start afresh with "
@@ -123,6 +124,7 @@ class Watcher:
 
     def handle(self, found: Changes) -> None:
         """Bring one settled set of changes into the stack; a failure is reported and watching goes on."""
+        self._check_stack()  # a `down` since the last check: a save must not bring the stack back
         try:
             if found.db:
                 self.progress.update("Change", _label(found.db), "Not applied")
