@@ -15,7 +15,7 @@ from docker import DockerClient
 from docker.errors import DockerException
 
 from . import console, engine, lock
-from .errors import StackError
+from .errors import INTERRUPTED, StackError
 from .images import IMAGE_SETS, OFFICIAL
 from .progress import Progress
 from .readiness import DEFAULT_DEADLINE
@@ -125,7 +125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run(args)
     except KeyboardInterrupt as interrupt:
         print("interrupted", file=sys.stderr)
-        return getattr(interrupt, "exit_code", 130)  # 130 for Ctrl-C; `exec` stopped by SIGTERM: 143
+        return getattr(interrupt, "exit_code", INTERRUPTED)  # `exec` stopped by SIGTERM: 143
     except BrokenPipeError:
         # Whoever read our output stopped (`exec ... | head -1`, `logs -f | grep -m1`): end
         # quietly, as `cat` does, and let nothing try to write to that pipe on the way out.

@@ -28,8 +28,8 @@ from typing import Any
 import docker
 from docker.models.containers import Container
 
-from .cleanup import sigint_deferred, sigint_ignored, signals_handled_by
-from .errors import StackError
+from .cleanup import sigint_deferred, signals_handled_by
+from .errors import INTERRUPTED, StackError
 from .readiness import DB_APP_CLIENT, DB_ROOT_CLIENT
 from .spec import StackSpec
 from .waiting import WaitTimeout, wait_for
@@ -37,7 +37,6 @@ from .waiting import WaitTimeout, wait_for
 APP_SHELL = ("sh",)
 EXIT_DEADLINE = 10.0  # seconds for the engine to record the exit code once the output has ended
 START_DEADLINE = 2.0  # seconds for the engine to report an exec'd command started, or that it could not
-INTERRUPTED = 130  # the exit code for Ctrl-C (128 + SIGINT), as `cli.main` gives
 STOP_DEADLINE = 2.0  # seconds a command interrupted without a terminal has to end before it is killed
 STARTING = "Ctrl-C: stopping the command once it has started"
 MARKER = "APL_EXEC"  # an environment variable with a value of its own in every command `exec` runs
@@ -160,7 +159,7 @@ def run(client: docker.DockerClient, container: Container, command: tuple[str, .
         # `docker exec`: stop it here.
         stopped = isinstance(interrupt, Stopped)
         if (stopped or not terminal) and connection is not None:
-            with sigint_ignored(), _stopped_by(STOP_SIGNALS, ignore=True):
+            with signals_handled_by((signal.SIGINT, *STOP_SIGNALS), signal.SIG_IGN):
                 _started(client, exec_id)  # a process not yet there cannot be found and signalled
                 _interrupt(container, marker, interrupt.signal_name if stopped else "INT")
                 connection.close()  # the engine then sooner records that the command ended
@@ -180,13 +179,13 @@ def run(client: docker.DockerClient, container: Container, command: tuple[str, .
     return int(wait_for(finished, timeout=EXIT_DEADLINE, interval=0.02)["ExitCode"] or 0)
 
 
-def _stopped_by(signals: tuple[signal.Signals, ...], ignore: bool = False) -> AbstractContextManager[None]:
-    """Turn ``signals`` into Stopped for the block (or, with ``ignore``, ignore them)."""
+def _stopped_by(signals: tuple[signal.Signals, ...]) -> AbstractContextManager[None]:
+    """Turn ``signals`` into Stopped for the block."""
 
     def stop(signum: int, _frame: object) -> None:
         raise Stopped(signum)
 
-    return signals_handled_by(signals, signal.SIG_IGN if ignore else stop)
+    return signals_handled_by(signals, stop)
 
 
 def _interrupt(container: Container, marker: str, signal_name: str) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+INTERRUPTED = 130  # the exit code for Ctrl-C (128 + SIGINT), as a shell gives it
+
 
 class StackError(Exception):
     """A failure a user can act on: what went wrong, and how to fix it."""

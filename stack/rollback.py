@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from . import engine
 from .cleanup import sigint_deferred, sigint_ignored
-from .errors import StackError
+from .errors import INTERRUPTED, StackError
 
 
 @dataclass(frozen=True)
@@ -74,12 +74,12 @@ def failure(error: BaseException, left: list[str]) -> BaseException:
     """
     if isinstance(error, KeyboardInterrupt):
         if not left:
-            return StackError("interrupted; the stack is as it was before this run", exit_code=130)
+            return StackError("interrupted; the stack is as it was before this run", exit_code=INTERRUPTED)
         return StackError(
             "interrupted; undoing this run failed, so these are left:",
             "remove them by hand as shown, or run `python orchestrate.py down`",
             details=_listing(left),
-            exit_code=130,
+            exit_code=INTERRUPTED,
         )
     if not isinstance(error, StackError):
         error = engine.lost(error) or error

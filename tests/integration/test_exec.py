@@ -23,8 +23,14 @@ from .support import Stack
 
 pytestmark = pytest.mark.integration
 
-# Every process's command line in a container, one a line.
-COMMAND_LINES = 'for f in /proc/[0-9]*/cmdline; do tr "\\0" " " < "$f"; echo; done'
+# Every process in a container: its id, then its command line, one a line.
+PROCESSES = 'for p in /proc/[0-9]*; do printf "%s " "${p#/proc/}"; tr "\\0" " " < "$p/cmdline"; echo; done'
+
+
+def processes(container: Container, text: str) -> dict[int, str]:
+    """The processes in ``container`` whose command line holds ``text``, by id."""
+    lines = container.exec_run(["sh", "-c", PROCESSES]).output.decode(errors="replace").splitlines()
+    return {int(pid): line for pid, _, line in (each.partition(" ") for each in lines) if text in line}
 
 
 def exec_(stack: Stack, *args: str, given: str = "") -> subprocess.CompletedProcess[str]:
@@ -65,7 +71,7 @@ def test_the_db_password_is_on_no_command_line(stack: Stack, docker_client: dock
         client.stdin.flush()
 
         def client_lines() -> list[str]:
-            lines = db.exec_run(["sh", "-c", COMMAND_LINES]).output.decode(errors="replace").splitlines()
+            lines = list(processes(db, "").values())
             return [line for line in lines if line.startswith("mysql ")] and lines
 
         lines = wait_for(client_lines, timeout=30, interval=0.1)
@@ -167,16 +173,6 @@ def test_a_command_that_cannot_run_is_one_error_with_a_shells_exit_code(stack: S
     assert exec_(stack, "--", "/etc/passwd").returncode == 126
     own = exec_(stack, "--", "sh", "-c", "echo mine; exit 127")  # a command's own 127 is its own
     assert (own.returncode, own.stdout, own.stderr) == (127, "mine\n", "")
-
-
-# Every process in a container: its id, then its command line, one a line.
-PROCESSES = 'for p in /proc/[0-9]*; do printf "%s " "${p#/proc/}"; tr "\\0" " " < "$p/cmdline"; echo; done'
-
-
-def processes(container: Container, text: str) -> dict[int, str]:
-    """The processes in ``container`` whose command line holds ``text``, by id."""
-    lines = container.exec_run(["sh", "-c", PROCESSES]).output.decode(errors="replace").splitlines()
-    return {int(pid): line for pid, _, line in (each.partition(" ") for each in lines) if text in line}
 
 
 def interrupted(
