@@ -5,18 +5,23 @@ loads changed code once in a process of its own first. Starting Python and impor
 each time would cost seconds on a busy machine; instead one checker process stays in the app
 container for as long as `watch` runs, with the libraries imported, and for each check forks
 a child that imports the app anew from disk, as gunicorn forks a worker.
+
+The checker writes everything, tracebacks and its answer line, to standard output: the engine
+carries a command's two streams apart (Podman forwards each on its own), so a traceback on
+standard error could arrive after the answer that follows it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import re
 import signal
 import socket
 
 import docker
 from docker.models.containers import Container
 
-from .console import STDERR, split_frames
+from .console import split_frames
 from .errors import StackError
 from .spec import APP_USER
 from .sync import WORKDIR
@@ -26,12 +31,14 @@ from .sync import WORKDIR
 LOAD_DEADLINE = 30
 CHECK_DEADLINE = 60.0  # seconds to wait for the checker's answer: a backstop, should it hang itself
 ERROR_LINES = 8  # of a failed check's traceback, shown under the error
-DONE = b"done "  # the checker's answer line: done EXIT_CODE
+DONE = "apl-load-check done "  # the checker's answer line, then the exit code: no app prints it
+ANSWER = re.compile(rb"^" + re.escape(DONE.encode()) + rb"(-?[0-9]+)\n", re.MULTILINE)
 # Imports and builds the app as a worker does, and compiles every template, which a worker would
 # otherwise meet only at the first request that renders it.
 CHECKER = f"""
 import os, signal, sys, traceback
 LOAD_DEADLINE = {LOAD_DEADLINE}
+os.dup2(1, 2)  # one stream, so the answer line comes after what the check wrote
 
 def load():
     import app
@@ -53,10 +60,13 @@ for _ in sys.stdin:
             load()
         except BaseException:
             traceback.print_exc()
-            sys.stderr.flush()
-            os._exit(1)
-        os._exit(0)
-    print("done", os.waitstatus_to_exitcode(os.waitpid(child, 0)[1]), flush=True)
+            code = 1
+        else:
+            code = 0
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    print("{DONE}" + str(os.waitstatus_to_exitcode(os.waitpid(child, 0)[1])), flush=True)
 """
 
 
@@ -115,19 +125,14 @@ class LoadChecker:
         return self._connection
 
     def _answer(self, connection: socket.socket) -> tuple[int, bytes]:
-        """Read the checker's output up to its ``done N`` line: the exit code, and what it wrote before."""
-        pending, output, line = b"", b"", b""
+        """Read the checker's output up to its answer line: the exit code, and what it wrote before."""
+        pending, output = b"", b""
         while True:
             data = connection.recv(65536)
             if not data:
                 raise OSError("the checker ended")
             frames, pending = split_frames(pending + data)
-            for kind, payload in frames:
-                if kind == STDERR:
-                    output += payload
-                    continue
-                line += payload
-                if line.endswith(b"\n") and line.startswith(DONE):
-                    return int(line[len(DONE) :].strip() or 1), output
-                if line.endswith(b"\n"):
-                    output, line = output + line, b""
+            output += b"".join(payload for _, payload in frames)
+            answer = ANSWER.search(output)
+            if answer is not None:
+                return int(answer[1]), output[: answer.start()]

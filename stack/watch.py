@@ -20,7 +20,7 @@ from docker.models.containers import Container
 from . import changes, readiness, sync
 from .changes import Changes
 from .cleanup import sigint_deferred
-from .errors import StackError
+from .errors import INTERRUPTED, StackError
 from .load_check import LoadChecker
 from .runner import Runner
 from .waiting import WaitTimeout, wait_for
@@ -38,7 +38,9 @@ NOT_RUNNING = "the app container is not running"
 REPLACE_NOTE = "requests fail for a moment, 0.4 s or more, while the new container takes over the port"
 REPLACED = "the app is up again, replaced"
 FINISHING = "Ctrl-C: finishing this change first, so the app keeps a whole set of files and workers"
-INTERRUPTED = 130  # the exit code of a StackError that stands for Ctrl-C (stack/rollback.py)
+# A change that fails while its files are saved anew (an editor or a slow disk may write a file in
+# steps, and a scan can fall between them) is not reported: the newer save comes next.
+SAVED_AGAIN = "saved again while it was brought in: the newer files come next"
 DB_NOTE = (
     "the DB runs its init scripts only when its data volume is new, so the running database is "
     "unchanged; apply the change with `python orchestrate.py exec db` (SQL), or start afresh with "
@@ -145,11 +147,19 @@ class Watcher:
                     else:
                         raise
         except (StackError, DockerException) as error:
-            # Said even with -q: the app keeps its last good code, and the user must know why.
-            print(f"error: {_first_lines(error)}", file=sys.stderr)
             if isinstance(error, StackError) and error.exit_code == INTERRUPTED:
+                print(f"error: {_first_lines(error)}", file=sys.stderr)
                 raise KeyboardInterrupt from None  # Ctrl-C during a rebuild: `up` undid it; stop watching
+            if self._saved_again(found):
+                self.progress.echo(f"   {SAVED_AGAIN}")
+            else:  # said even with -q: the app keeps its last good code, and the user must know why
+                print(f"error: {_first_lines(error)}", file=sys.stderr)
         self.progress.settle()
+
+    def _saved_again(self, found: Changes) -> bool:
+        """Whether a file of ``found`` differs from what the scan saw: the save was still being written."""
+        now = changes.scan(self.build)
+        return any(now.get(path) != self.stamps.get(path) for path in (*found.rebuild, *found.app))
 
     def _sync(self, app: Container, found: Changes) -> None:
         began = time.monotonic()
@@ -162,9 +172,9 @@ class Watcher:
             try:
                 self.checker.check(app)
             except (StackError, DockerException):
-                self.progress.update("Change", label, "Failed")
                 with contextlib.suppress(DockerException):
                     sync.put_files(app, {path: self.good.get(path) for path in wanted})
+                self.progress.update("Change", label, "Saved again" if self._saved_again(found) else "Failed")
                 raise
             serving = sync.reload(app, RELOAD_DEADLINE)
             self._wait_until_serving(app)

@@ -2,7 +2,9 @@
 
 One stack and one `watch` serve the module, in order: an edit, a broken edit, a change to what
 the image installs, then Ctrl-C. A prober sends GET /healthz every 20 ms on a new connection
-throughout (bench/edit.py's), so a request that fails anywhere fails the test.
+throughout (bench/edit.py's), so a request that fails anywhere fails the test. Each test ends
+once `watch` has reported its last change, and writes whole files made from the repository's, so
+what one test leaves (or fails to finish) does not pass on to the next.
 """
 
 from __future__ import annotations
@@ -24,8 +26,8 @@ from stack.load_check import LOAD_DEADLINE
 from stack.ports import free_port
 from stack.resources import ProjectResources
 from stack.sync import worker_pids
-from stack.waiting import wait_for
-from stack.watch import FINISHING, REPLACED, STACK_CHECK_INTERVAL, TAKEN_DOWN
+from stack.waiting import WaitTimeout, wait_for
+from stack.watch import FINISHING, REPLACED, SAVED_AGAIN, STACK_CHECK_INTERVAL, TAKEN_DOWN
 
 from .support import REPO, SESSION_PROJECT, remove_project, run_orchestrate
 
@@ -54,15 +56,35 @@ class Watched:
         assert done.returncode == 0, done.stderr
         return done.stdout
 
-    def up_again(self, after: int) -> bool:
-        """Whether `watch` has replaced the app (and removed the old one) since line ``after``."""
-        return self.watch.said(REPLACED, after=after) is not None
+    def awaited(self, text: str, after: int, timeout: float = NEW_CODE_DEADLINE, errors: bool = False) -> str:
+        """The first line from index ``after`` on with ``text``, once `watch` has said it.
+
+        An error line before it fails the test at once (unless ``errors`` are awaited), with
+        every line `watch` said since ``after``: a wait never outlasts what it waits for.
+        """
+
+        def said() -> str | None:
+            if not errors and self.watch.said("error: ", after=after):
+                pytest.fail(f"watch said an error before {text!r}:\n" + self.said_since(after))
+            return self.watch.said(text, after=after)
+
+        try:
+            return wait_for(said, timeout=timeout, interval=0.05)
+        except WaitTimeout:
+            pytest.fail(f"watch did not say {text!r} within {timeout:g}s:\n" + self.said_since(after))
+
+    def said_since(self, after: int) -> str:
+        return "\n".join(self.watch.lines[after:])
+
+    def up_again(self, after: int) -> None:
+        """Wait until `watch` has replaced the app (and removed the old one) since line ``after``."""
+        self.awaited(REPLACED, after, timeout=REBUILD_DEADLINE)
 
     def edit_and_wait(self, marker: str) -> None:
         """Make /healthz answer ``marker``, and wait until `watch` has reported the reload."""
         seen = len(self.watch.lines)
         self.edit(marker)
-        wait_for(lambda: self.watch.said("Reloaded", after=seen), timeout=NEW_CODE_DEADLINE)
+        self.awaited("Reloaded", seen)
         assert requests.get(f"{self.url}/healthz", timeout=5).json().get("edit") == marker
 
     def edit(self, marker: str) -> float:
@@ -97,7 +119,7 @@ def _start_watch(root: Path, project: str, port: int) -> Background:
 
 
 def test_an_app_edit_serves_at_once_with_no_failed_request(watched: Watched) -> None:
-    delays = []
+    delays, first = [], len(watched.watch.lines)
     with Prober(f"{watched.url}/healthz") as prober:
         for number in range(3):
             seen = len(watched.watch.lines)
@@ -105,12 +127,12 @@ def test_an_app_edit_serves_at_once_with_no_failed_request(watched: Watched) -> 
             saved = watched.edit(marker)
             serving = wait_for(lambda m=marker: prober.first_with(m), NEW_CODE_DEADLINE, interval=0.02)
             delays.append(serving - saved)
-            wait_for(lambda s=seen: watched.watch.said("Reloaded", after=s), timeout=NEW_CODE_DEADLINE)
+            line = watched.awaited("Reloaded", seen)
+            assert line.startswith(" ✔ Change app/health.py ") and "Reloaded (" in line
     failed = [probe for probe in prober.probes if probe.failure]
     assert failed == [], f"{len(failed)} of {len(prober.probes)} probes failed: {failed[:5]}"
     assert statistics.median(delays) <= NEW_CODE_BOUND, f"new code after {delays} s"
-    line = watched.watch.said("Change app/health.py")
-    assert line and "✔" in line and "Reloaded (" in line
+    assert "✘" not in watched.said_since(first), watched.said_since(first)
 
 
 def test_status_says_the_app_runs_code_newer_than_its_image(watched: Watched) -> None:
@@ -135,18 +157,42 @@ def test_a_broken_edit_keeps_the_old_code_serving_and_says_why(watched: Watched,
     with Prober(f"{watched.url}/healthz") as prober:
         source = watched.root / EDITED_FILE
         source.write_text(source.read_text() + "\ndef broken(:\n")
-        error = wait_for(lambda: watched.watch.said("error: ", after=seen), timeout=NEW_CODE_DEADLINE)
-        assert error == "error: the changed app does not load: SyntaxError: invalid syntax"
-        assert watched.watch.said("Change app/health.py", after=seen).split()[0] == "✘"
+        error = watched.awaited("error: ", seen, errors=True)
+        assert error == "error: the changed app does not load: SyntaxError: invalid syntax", (
+            watched.said_since(seen)
+        )
+        assert watched.watch.said(" ✘ Change app/health.py ", after=seen), watched.said_since(seen)
         assert watched.watch.said(f'File "/srv/apl/{EDITED_FILE}", line', after=seen)  # from the traceback
         # The container holds the last good file again, so a restart would serve it too.
         app = ProjectResources(docker_client, watched.project).container("app")
         held = app.exec_run(["cat", f"/srv/apl/{EDITED_FILE}"]).output.decode()
         assert 'edit="last-good"' in held and "broken" not in held
+        seen = len(watched.watch.lines)
         fixed = watched.edit("fixed")
         wait_for(lambda: prober.first_with("fixed"), timeout=NEW_CODE_DEADLINE, interval=0.02)
+        watched.awaited("Reloaded", seen)  # done, so the next test starts on a quiet `watch`
     assert [p for p in prober.probes if p.failure] == []
     assert {p.edit for p in prober.probes if p.at < fixed} == {"last-good"}
+
+
+def test_a_save_while_the_last_one_fails_its_check_is_not_an_error(watched: Watched, docker_client) -> None:
+    # An editor may write a file in steps, and a scan can fall between them: that half-saved
+    # state fails to load, but the user never saved it, so it must not be reported as an error.
+    app = ProjectResources(docker_client, watched.project).container("app")
+    seen = len(watched.watch.lines)
+    source = watched.root / EDITED_FILE
+    good = with_marker((REPO / EDITED_FILE).read_text(), "saved-again")
+    source.write_text(good + "\nimport time\ntime.sleep(3)\nraise RuntimeError('half saved')\n")
+
+    def checking() -> bool:  # synced, so its check runs (for 3 s, then fails)
+        return b"half saved" in app.exec_run(["cat", f"/srv/apl/{EDITED_FILE}"]).output
+
+    wait_for(checking, timeout=NEW_CODE_DEADLINE, interval=0.05)
+    source.write_text(good)
+    line = watched.awaited("Reloaded", seen)  # an error line before it fails the test
+    assert line.startswith(" ✔ Change app/health.py "), watched.said_since(seen)
+    assert watched.watch.said(SAVED_AGAIN, after=seen), watched.said_since(seen)
+    assert requests.get(f"{watched.url}/healthz", timeout=5).json().get("edit") == "saved-again"
 
 
 def test_an_edit_that_never_loads_is_refused_and_leaves_nothing_running(
@@ -154,10 +200,12 @@ def test_an_edit_that_never_loads_is_refused_and_leaves_nothing_running(
 ) -> None:
     seen = len(watched.watch.lines)
     source = watched.root / EDITED_FILE
-    source.write_text(source.read_text() + "\nimport time\nwhile True:\n    time.sleep(1)\n")
-    error = wait_for(
-        lambda: watched.watch.said("error: ", after=seen), timeout=LOAD_DEADLINE + NEW_CODE_DEADLINE
+    # Written whole, from the repository's file: what an earlier test left does not count.
+    source.write_text(
+        with_marker((REPO / EDITED_FILE).read_text(), "never")
+        + "\nimport time\nwhile True:\n    time.sleep(1)\n"
     )
+    error = watched.awaited("error: ", seen, timeout=LOAD_DEADLINE + NEW_CODE_DEADLINE, errors=True)
     assert (
         error
         == f"error: the changed app did not load within {LOAD_DEADLINE}s (an import that never returns?)"
@@ -175,18 +223,22 @@ def test_an_edit_that_never_loads_is_refused_and_leaves_nothing_running(
 def test_a_failed_build_keeps_the_app_serving_and_says_why(watched: Watched, docker_client) -> None:
     app = ProjectResources(docker_client, watched.project).container("app")
     dockerfile = watched.root / "Dockerfile"
-    original = dockerfile.read_text()
+    original = (REPO / "Dockerfile").read_text()
     seen = len(watched.watch.lines)
-    with Prober(f"{watched.url}/healthz") as prober:
-        dockerfile.write_text(original + "\nRUN echo this step is broken && exit 3\n")
-        error = wait_for(lambda: watched.watch.said("error: ", after=seen), timeout=REBUILD_DEADLINE)
-    assert watched.watch.said("Dockerfile: rebuilding the image", after=seen)
-    assert "failed at Step" in error and "its command exited with code 3" in error
-    assert [p for p in prober.probes if p.failure] == []
-    assert ProjectResources(docker_client, watched.project).container("app").id == app.id
-    seen = len(watched.watch.lines)
-    dockerfile.write_text(original)  # fixed: this build succeeds, and replaces the app
-    wait_for(lambda: watched.up_again(after=seen), timeout=REBUILD_DEADLINE, interval=0.5)
+    try:
+        with Prober(f"{watched.url}/healthz") as prober:
+            dockerfile.write_text(original + "\nRUN echo this step is broken && exit 3\n")
+            error = watched.awaited("error: ", seen, timeout=REBUILD_DEADLINE, errors=True)
+        assert watched.watch.said("Dockerfile: rebuilding the image", after=seen), watched.said_since(seen)
+        assert "failed at Step" in error and "its command exited with code 3" in error, watched.said_since(
+            seen
+        )
+        assert [p for p in prober.probes if p.failure] == []
+        assert ProjectResources(docker_client, watched.project).container("app").id == app.id
+    finally:
+        seen = len(watched.watch.lines)
+        dockerfile.write_text(original)  # fixed: this build succeeds, and replaces the app
+    watched.up_again(after=seen)
 
 
 def test_a_requirements_change_rebuilds_and_replaces_the_app(watched: Watched, docker_client) -> None:
@@ -194,15 +246,13 @@ def test_a_requirements_change_rebuilds_and_replaces_the_app(watched: Watched, d
     before = resources.container("app").id
     seen = len(watched.watch.lines)
     requirements = watched.root / "app" / "requirements.txt"
-    requirements.write_text(requirements.read_text() + "# a change the image must install\n")
-    said = wait_for(lambda: watched.watch.said("rebuilding the image", after=seen), timeout=NEW_CODE_DEADLINE)
-    assert said.startswith("app/requirements.txt: rebuilding the image and replacing the app, as `up` does")
-
-    def replaced() -> bool:
-        assert not watched.watch.said("error: ", after=seen), "\n".join(watched.watch.lines[seen:])
-        return watched.up_again(after=seen)
-
-    wait_for(replaced, timeout=REBUILD_DEADLINE, interval=0.5)
+    requirements.write_text(
+        (REPO / "app" / "requirements.txt").read_text() + "# a change the image must install\n"
+    )
+    said = watched.awaited("rebuilding the image", seen)
+    expected = "app/requirements.txt: rebuilding the image and replacing the app, as `up` does"
+    assert said.startswith(expected), watched.said_since(seen)
+    watched.up_again(after=seen)
     assert resources.container("app").id != before
     assert "newer than the image" not in watched.orchestrate("status")
 
@@ -216,11 +266,10 @@ def test_a_link_under_app_is_built_as_a_link_never_copied_through(
     seen = len(watched.watch.lines)
     link.symlink_to(secret)
     try:
-        said = wait_for(
-            lambda: watched.watch.said("rebuilding the image", after=seen), timeout=NEW_CODE_DEADLINE
-        )
-        assert said.startswith("app/static/leak.txt: rebuilding")  # as `up` would: the build sends the link
-        wait_for(lambda: watched.up_again(after=seen), timeout=REBUILD_DEADLINE, interval=0.5)
+        said = watched.awaited("rebuilding the image", seen)
+        # As `up` would: the build sends the link.
+        assert said.startswith("app/static/leak.txt: rebuilding"), watched.said_since(seen)
+        watched.up_again(after=seen)
         app = ProjectResources(docker_client, watched.project).container("app")
         held = app.exec_run(["readlink", "/srv/apl/app/static/leak.txt"]).output.decode().strip()
         assert held == str(secret)  # a link to a path the container does not have
@@ -228,7 +277,7 @@ def test_a_link_under_app_is_built_as_a_link_never_copied_through(
     finally:
         seen = len(watched.watch.lines)
         link.unlink()
-    wait_for(lambda: watched.watch.said("Reloaded", after=seen), timeout=NEW_CODE_DEADLINE)
+    watched.awaited("Reloaded", seen)
 
 
 def test_a_file_whose_name_is_not_utf8_is_synced_and_deleted(watched: Watched, docker_client) -> None:
@@ -241,7 +290,7 @@ def test_a_file_whose_name_is_not_utf8_is_synced_and_deleted(watched: Watched, d
     for step in (lambda: odd.write_text("odd"), odd.unlink):
         seen = len(watched.watch.lines)
         step()
-        line = wait_for(lambda s=seen: watched.watch.said("Reloaded", after=s), timeout=NEW_CODE_DEADLINE)
+        line = watched.awaited("Reloaded", seen)
         assert "Change app/static/odd\\xff\\nname.txt " in line  # one printable line
         assert ("odd\\377\\nname.txt" in listed()) is odd.exists()
 
