@@ -15,6 +15,7 @@ import secrets
 import select
 import signal
 import socket
+import ssl
 import struct
 import sys
 import termios
@@ -82,6 +83,14 @@ done
 kill -KILL $(alive $first $(family)) 2>/dev/null
 exit 0
 """
+# Podman, when a command ends before reading all its input, says on the command's standard error
+# that it could not pass the rest on (through conmon's attach socket). The command's output and
+# exit code come as usual, and input a command does not read is no error (`yes | exec -- true`):
+# that line is the engine's, not the command's, and is not shown.
+PODMAN_INPUT_LOST = re.compile(
+    rb"Error: (?:read|write) unixpacket \S*/attach: (?:read|write): "
+    rb"(?:connection reset by peer|broken pipe)\r?\n?"
+)
 FRAME_HEADER = 8  # without a terminal the engine sends each chunk with a header: stream, size
 STDERR = 2  # the stream number of the command's standard error in a frame's header
 COMMAND_NOT_FOUND, COMMAND_NOT_EXECUTABLE = 127, 126  # the exit codes a shell gives for these
@@ -299,27 +308,37 @@ def _pump(connection: socket.socket, terminal: bool, already: bytes = b"") -> No
     def copy_out(data: bytes) -> None:
         nonlocal pending
         if terminal:
-            _write(sys.stdout.fileno(), data)
+            if not PODMAN_INPUT_LOST.fullmatch(data):
+                _write(sys.stdout.fileno(), data)
             return
         frames, pending = split_frames(pending + data)
         for kind, payload in frames:
-            _write(sys.stderr.fileno() if kind == STDERR else sys.stdout.fileno(), payload)
+            if kind != STDERR:
+                _write(sys.stdout.fileno(), payload)
+            elif not PODMAN_INPUT_LOST.fullmatch(payload):
+                _write(sys.stderr.fileno(), payload)
 
     copy_out(already)
+    outgoing = b""  # input read, not yet taken by the engine
     while True:
-        ready = select.select(readers, [], [])[0]
-        if stdin in ready:
-            data = os.read(stdin, 65536)
-            try:
-                if not data:  # the input ended: the command sees end of file
+        # Input is sent only as the engine takes it: a command that has ended takes no more, and
+        # a send that waited for it would not see the output end (`yes | exec -- true`).
+        reading = [connection] + ([stdin] if stdin in readers and not outgoing else [])
+        ready, writable, _ = select.select(reading, [connection] if outgoing else [], [])
+        try:
+            if stdin in ready:
+                outgoing = os.read(stdin, 65536)
+                if not outgoing:  # the input ended: the command sees end of file
                     raise EOFError
-                connection.sendall(data)
-            except (OSError, EOFError):
-                # Or the command took no more input and ended (`yes | exec -- true`): its output and
-                # exit code are still to come, so only the input stops.
-                readers.remove(stdin)
-                with contextlib.suppress(OSError):
-                    connection.shutdown(socket.SHUT_WR)
+            if writable:
+                outgoing = outgoing[_send_some(connection, outgoing) :]
+        except (OSError, EOFError):
+            # Or the command took no more input and ended: its output and exit code are still
+            # to come, so only the input stops.
+            readers.remove(stdin)
+            outgoing = b""
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_WR)
         if connection in ready:
             try:
                 data = connection.recv(65536)
@@ -328,6 +347,17 @@ def _pump(connection: socket.socket, terminal: bool, already: bytes = b"") -> No
             if not data:
                 return
             copy_out(data)
+
+
+def _send_some(connection: socket.socket, data: bytes) -> int:
+    """Send what the engine's connection takes now, without waiting; return how many bytes that was."""
+    if isinstance(connection, ssl.SSLSocket):  # takes no flags; a TLS engine's sends may wait
+        connection.sendall(data)
+        return len(data)
+    try:
+        return connection.send(data, socket.MSG_DONTWAIT)
+    except BlockingIOError:
+        return 0
 
 
 def split_frames(buffered: bytes) -> tuple[list[tuple[int, bytes]], bytes]:

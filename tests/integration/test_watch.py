@@ -89,8 +89,20 @@ class Watched:
 
     def edit(self, marker: str) -> float:
         """Make /healthz answer ``marker``; return when the file was saved."""
-        (self.root / EDITED_FILE).write_text(with_marker((REPO / EDITED_FILE).read_text(), marker))
+        save(self.root, self.root / EDITED_FILE, with_marker((REPO / EDITED_FILE).read_text(), marker))
         return time.monotonic()
+
+
+def save(root: Path, path: Path, text: str) -> None:
+    """Write ``path`` (in the build context ``root``) whole, at once, as an editor that saves by renaming.
+
+    Written in place (emptied, then written), a file can be seen empty for a moment, for longer
+    on a busy machine, and `watch` would see two changes where the test made one (the half-saved
+    case has a test of its own). The new text is staged beside the context, never in it.
+    """
+    staging = root.parent / f".saving-{os.getpid()}"
+    staging.write_text(text)
+    os.replace(staging, path)
 
 
 @pytest.fixture(scope="module")
@@ -156,7 +168,7 @@ def test_a_broken_edit_keeps_the_old_code_serving_and_says_why(watched: Watched,
     seen = len(watched.watch.lines)
     with Prober(f"{watched.url}/healthz") as prober:
         source = watched.root / EDITED_FILE
-        source.write_text(source.read_text() + "\ndef broken(:\n")
+        save(watched.root, source, source.read_text() + "\ndef broken(:\n")
         error = watched.awaited("error: ", seen, errors=True)
         assert error == "error: the changed app does not load: SyntaxError: invalid syntax", (
             watched.said_since(seen)
@@ -182,13 +194,13 @@ def test_a_save_while_the_last_one_fails_its_check_is_not_an_error(watched: Watc
     seen = len(watched.watch.lines)
     source = watched.root / EDITED_FILE
     good = with_marker((REPO / EDITED_FILE).read_text(), "saved-again")
-    source.write_text(good + "\nimport time\ntime.sleep(3)\nraise RuntimeError('half saved')\n")
+    save(watched.root, source, good + "\nimport time\ntime.sleep(3)\nraise RuntimeError('half saved')\n")
 
     def checking() -> bool:  # synced, so its check runs (for 3 s, then fails)
         return b"half saved" in app.exec_run(["cat", f"/srv/apl/{EDITED_FILE}"]).output
 
     wait_for(checking, timeout=NEW_CODE_DEADLINE, interval=0.05)
-    source.write_text(good)
+    save(watched.root, source, good)
     line = watched.awaited("Reloaded", seen)  # an error line before it fails the test
     assert line.startswith(" ✔ Change app/health.py "), watched.said_since(seen)
     assert watched.watch.said(SAVED_AGAIN, after=seen), watched.said_since(seen)
@@ -201,9 +213,11 @@ def test_an_edit_that_never_loads_is_refused_and_leaves_nothing_running(
     seen = len(watched.watch.lines)
     source = watched.root / EDITED_FILE
     # Written whole, from the repository's file: what an earlier test left does not count.
-    source.write_text(
+    save(
+        watched.root,
+        source,
         with_marker((REPO / EDITED_FILE).read_text(), "never")
-        + "\nimport time\nwhile True:\n    time.sleep(1)\n"
+        + "\nimport time\nwhile True:\n    time.sleep(1)\n",
     )
     error = watched.awaited("error: ", seen, timeout=LOAD_DEADLINE + NEW_CODE_DEADLINE, errors=True)
     assert (
@@ -227,7 +241,7 @@ def test_a_failed_build_keeps_the_app_serving_and_says_why(watched: Watched, doc
     seen = len(watched.watch.lines)
     try:
         with Prober(f"{watched.url}/healthz") as prober:
-            dockerfile.write_text(original + "\nRUN echo this step is broken && exit 3\n")
+            save(watched.root, dockerfile, original + "\nRUN echo this step is broken && exit 3\n")
             error = watched.awaited("error: ", seen, timeout=REBUILD_DEADLINE, errors=True)
         assert watched.watch.said("Dockerfile: rebuilding the image", after=seen), watched.said_since(seen)
         assert "failed at Step" in error and "its command exited with code 3" in error, watched.said_since(
@@ -237,7 +251,7 @@ def test_a_failed_build_keeps_the_app_serving_and_says_why(watched: Watched, doc
         assert ProjectResources(docker_client, watched.project).container("app").id == app.id
     finally:
         seen = len(watched.watch.lines)
-        dockerfile.write_text(original)  # fixed: this build succeeds, and replaces the app
+        save(watched.root, dockerfile, original)  # fixed: this build succeeds, and replaces the app
     watched.up_again(after=seen)
 
 
@@ -246,9 +260,8 @@ def test_a_requirements_change_rebuilds_and_replaces_the_app(watched: Watched, d
     before = resources.container("app").id
     seen = len(watched.watch.lines)
     requirements = watched.root / "app" / "requirements.txt"
-    requirements.write_text(
-        (REPO / "app" / "requirements.txt").read_text() + "# a change the image must install\n"
-    )
+    text = (REPO / "app" / "requirements.txt").read_text() + "# a change the image must install\n"
+    save(watched.root, requirements, text)
     said = watched.awaited("rebuilding the image", seen)
     expected = "app/requirements.txt: rebuilding the image and replacing the app, as `up` does"
     assert said.startswith(expected), watched.said_since(seen)
@@ -287,7 +300,7 @@ def test_a_file_whose_name_is_not_utf8_is_synced_and_deleted(watched: Watched, d
     def listed() -> list[str]:
         return app.exec_run(["ls", "-b", "/srv/apl/app/static"]).output.decode().split()
 
-    for step in (lambda: odd.write_text("odd"), odd.unlink):
+    for step in (lambda: save(watched.root, odd, "odd"), odd.unlink):
         seen = len(watched.watch.lines)
         step()
         line = watched.awaited("Reloaded", seen)
@@ -341,7 +354,7 @@ def test_down_elsewhere_ends_watching_and_brings_nothing_back(
         done = run_orchestrate("--project", project, "down", root=root)
         assert done.returncode == 0, done.stderr
         # Saved at once, likely before `watch` has looked again: still no stack brought back.
-        (root / EDITED_FILE).write_text(with_marker((REPO / EDITED_FILE).read_text(), "after-down"))
+        save(root, root / EDITED_FILE, with_marker((REPO / EDITED_FILE).read_text(), "after-down"))
         ended = wait_for(lambda: watch.process.poll() is not None, timeout=STACK_CHECK_INTERVAL + 10)
         assert ended and watch.process.returncode == 0, "\n".join(watch.lines)
         assert watch.said(TAKEN_DOWN), "\n".join(watch.lines)

@@ -6,7 +6,7 @@ import struct
 
 import pytest
 
-from stack.console import command, split_frames
+from stack.console import PODMAN_INPUT_LOST, command, split_frames
 from stack.settings import read_settings
 from stack.spec import build_spec
 
@@ -32,3 +32,18 @@ def test_options_alone_go_to_the_default_command() -> None:
     mysql = command(spec, "db", ("-e", "SELECT 1"))
     assert mysql[:2] == ("sh", "-c") and mysql[3:] == ("sh", "-e", "SELECT 1")
     assert '"$@" "$MYSQL_DATABASE"' in mysql[2] and "MYSQL_PWD=" in mysql[2]
+
+
+def test_only_podmans_note_on_input_a_command_did_not_read_is_held_back() -> None:
+    # As Podman 4.3 sent it, on the command's standard error, after `exec -- true` with input.
+    seen = b"Error: read unixpacket @->/proc/self/fd/16/attach: read: connection reset by peer\n"
+    assert PODMAN_INPUT_LOST.fullmatch(seen)
+    assert PODMAN_INPUT_LOST.fullmatch(seen.replace(b"read", b"write"))  # seen too
+    assert PODMAN_INPUT_LOST.fullmatch(b"Error: write unixpacket @->/run/x/attach: write: broken pipe\r\n")
+    for the_commands in (
+        b"Error: read unixpacket: connection reset by peer\n",
+        b"Error: connection reset by peer\n",
+        seen + b"more output\n",
+        b"log: " + seen,
+    ):
+        assert not PODMAN_INPUT_LOST.fullmatch(the_commands)
