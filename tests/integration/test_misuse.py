@@ -96,7 +96,7 @@ def test_a_container_removed_while_listed_is_left_out(project: str, docker_clien
 
     def inspect_after_removing(container_id: str) -> dict:
         if container_id == gone.id:
-            gone.remove(force=True)  # really removed: the engine answers the inspect below with 404
+            gone.remove(force=True, v=True)  # really removed: the engine answers the inspect below with 404
         return real_inspect(container_id)
 
     docker_client.api.inspect_container = inspect_after_removing
