@@ -34,7 +34,9 @@ IMAGE_INPUTS = (APP_REQUIREMENTS, "gunicorn.conf.py", ".dockerignore")
 # the container is replaced. Every other module is imported by the workers (app/__init__.py).
 MASTER_LOADED = frozenset({"app/__init__.py", "app/config.py"})
 
-Stamp = tuple[int, int, int]  # (modification time in ns, size, file type: stat.S_IFMT) of the path itself
+# (modification time in ns, size, inode, file type: stat.S_IFMT) of the path itself. The inode tells
+# apart two saves by rename (a new file each) that land in one clock tick with the same size.
+Stamp = tuple[int, int, int, int]
 
 
 @dataclass(frozen=True)
@@ -72,7 +74,7 @@ def scan(build: BuildSpec) -> dict[str, Stamp]:
         except FileNotFoundError:  # removed while the scan ran: the next scan sees it gone
             continue
         if not stat.S_ISDIR(found.st_mode):
-            stamps[relative] = (found.st_mtime_ns, found.st_size, stat.S_IFMT(found.st_mode))
+            stamps[relative] = (found.st_mtime_ns, found.st_size, found.st_ino, stat.S_IFMT(found.st_mode))
     return stamps
 
 
@@ -80,7 +82,7 @@ def compare(before: Mapping[str, Stamp], after: Mapping[str, Stamp]) -> Changes:
     """Sort the files that differ between two scans by what each needs."""
     changed = sorted(path for path in after if before.get(path) != after[path])
     removed = sorted(path for path in before if path not in after)
-    special = {path for path in changed if not stat.S_ISREG(after[path][2])}
+    special = {path for path in changed if not stat.S_ISREG(after[path][3])}
     return classify(changed, removed, special)
 
 

@@ -299,10 +299,10 @@ def _rest_of(connection: socket.socket) -> bytes:
 def _pump(connection: socket.socket, terminal: bool, already: bytes = b"") -> None:
     """Copy this process's input to the command and its output back, until the command's output ends;
     ``already`` is output read before, to be copied first."""
-    stdin, readers = sys.stdin.fileno(), [connection]
+    stdin, input_open = sys.stdin.fileno(), False
     with contextlib.suppress(OSError, ValueError):
         select.select([stdin], [], [], 0)  # a closed or unselectable input is simply not read
-        readers.append(stdin)
+        input_open = True
     pending = b""
 
     def copy_out(data: bytes) -> None:
@@ -323,7 +323,7 @@ def _pump(connection: socket.socket, terminal: bool, already: bytes = b"") -> No
     while True:
         # Input is sent only as the engine takes it: a command that has ended takes no more, and
         # a send that waited for it would not see the output end (`yes | exec -- true`).
-        reading = [connection] + ([stdin] if stdin in readers and not outgoing else [])
+        reading = [connection] + ([stdin] if input_open and not outgoing else [])
         ready, writable, _ = select.select(reading, [connection] if outgoing else [], [])
         try:
             if stdin in ready:
@@ -335,8 +335,7 @@ def _pump(connection: socket.socket, terminal: bool, already: bytes = b"") -> No
         except (OSError, EOFError):
             # Or the command took no more input and ended: its output and exit code are still
             # to come, so only the input stops.
-            readers.remove(stdin)
-            outgoing = b""
+            input_open, outgoing = False, b""
             with contextlib.suppress(OSError):
                 connection.shutdown(socket.SHUT_WR)
         if connection in ready:

@@ -74,6 +74,21 @@ def context(root: Path) -> BuildSpec:
     return BuildSpec(root, "demo:latest")
 
 
+def test_a_save_by_rename_in_the_same_clock_tick_and_size_is_a_change(tmp_path: Path) -> None:
+    # Editors that save by rename write a new file each time: on a coarse clock two such saves
+    # of the same length carry the same time and size, and only the inode tells them apart.
+    build = context(tmp_path)
+    health = tmp_path / "app" / "health.py"
+    before = scan(build)
+    staged = tmp_path / "health.py.new"
+    staged.write_text("# the ap2\n")
+    old = health.stat()
+    os.utime(staged, ns=(old.st_atime_ns, old.st_mtime_ns))
+    os.replace(staged, health)
+    assert health.stat().st_size == old.st_size and health.stat().st_mtime_ns == old.st_mtime_ns
+    assert compare(before, scan(build)) == Changes(sync=("app/health.py",))
+
+
 def test_a_link_or_fifo_under_app_is_rebuilt_never_read(tmp_path: Path) -> None:
     build = context(tmp_path)
     before = scan(build)
