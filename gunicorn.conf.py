@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import traceback
 import weakref
+from http import HTTPStatus
 from typing import Any
 
 import gevent
+from gunicorn import util as gunicorn_util
 from gunicorn.config import AccessLogFormat
 from gunicorn.glogging import Logger
 from gunicorn.workers.ggevent import GeventWorker
 
+from app import MAX_CONTENT_LENGTH
 from app.config import ConfigError, load_settings
 
 # Refuse a bad environment here, in the master, before any worker starts: a worker that
@@ -137,6 +141,12 @@ class BoundedGeventWorker(GeventWorker):
     def handle_request(self, listener_name: str, req: Any, sock: Any, addr: Any) -> bool:
         """Serve one request within REQUEST_SECONDS, then let the other connections go first."""
         self._served.add(gevent.getcurrent())
+        # gunicorn sends "100 Continue" before the app runs: a body the app will refuse as too
+        # large is not invited, the 413 goes out at once, and the connection, whose body never
+        # came, is closed after it.
+        withheld = req._expected_100_continue and _over_the_limit(req)
+        if withheld:
+            req._expected_100_continue = False
         deadline = gevent.Timeout(REQUEST_SECONDS)
         corked = HeadersWithBody(sock)
         try:
@@ -158,10 +168,45 @@ class BoundedGeventWorker(GeventWorker):
         # its next request in the socket before the answer to its last one is logged: without
         # this turn, one busy connection keeps the others waiting for up to a second.
         gevent.sleep(0)
-        return keep_alive
+        return keep_alive and not withheld
+
+
+def _over_the_limit(req: Any) -> bool:
+    """Whether a request that awaits "100 Continue" declares a body over the app's size limit."""
+    from app.bodies import withholds_continue  # in the worker only: it imports Flask
+
+    expect = next((value for name, value in req.headers if name == "EXPECT"), None)
+    length = next((value for name, value in req.headers if name == "CONTENT-LENGTH"), "")
+    declared = int(length) if length.isascii() and length.isdigit() else None
+    return withholds_continue(expect, declared, MAX_CONTENT_LENGTH)
 
 
 worker_class = BoundedGeventWorker
+
+
+def write_error(sock: Any, status_int: int, reason: str, mesg: str) -> None:
+    """gunicorn's answer to a request it could not read, in the shape of the app's own errors.
+
+    gunicorn's page has no charset and none of the headers every other answer carries, and
+    its status line can contradict itself ("501 Bad Request"). The path is often unknown
+    here (the request line itself may be what failed), so the answer is the API's JSON error.
+    """
+    from app.security import SECURITY_HEADERS  # in the worker only: it imports Flask
+
+    phrase = HTTPStatus(status_int).phrase if status_int in iter(HTTPStatus) else reason
+    body = json.dumps({"error": phrase, "status": status_int, "detail": mesg}).encode() + b"\n"
+    fields = {
+        **SECURITY_HEADERS,
+        "Cache-Control": "no-store",
+        "Content-Type": "application/json",
+        "Content-Length": str(len(body)),
+        "Connection": "close",
+    }
+    head = f"HTTP/1.1 {status_int} {phrase}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in fields.items())
+    gunicorn_util.write_nonblock(sock, head.encode("latin-1") + b"\r\n" + body)
+
+
+gunicorn_util.write_error = write_error  # its one caller: the worker's handle_error
 
 
 class AccessLogger(Logger):

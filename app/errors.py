@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from flask import Flask, Response, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
+from werkzeug.routing import WebsocketMismatch
 
+from .bodies import withholds_continue
 from .db import DatabaseFailed, DatabaseUnavailable
 from .schema import SchemaMismatch
 
@@ -27,6 +29,10 @@ def _wants_json() -> bool:
 
 def _drain_body() -> None:
     """Discard what is left of an oversized request body, up to a limit."""
+    if withholds_continue(
+        request.headers.get("Expect"), request.content_length, current_app.config["MAX_CONTENT_LENGTH"]
+    ):
+        return  # the client was never invited to send it, and waits for this answer instead
     stream = request.environ.get("wsgi.input")
     remaining = min(request.content_length or _DRAIN_LIMIT, _DRAIN_LIMIT)
     while stream is not None and remaining > 0:
@@ -39,6 +45,8 @@ def _drain_body() -> None:
 def _http_error(exc: HTTPException) -> Response:
     """Render a werkzeug HTTP error, keeping its headers (e.g. Allow on 405)."""
     name, detail, code = exc.name, exc.description or "", exc.code or 500
+    if isinstance(exc, WebsocketMismatch):  # werkzeug's own words blame a "browser (or proxy)"
+        detail = "this server does not speak WebSocket; send the request without Upgrade: websocket"
     if code == 413:
         _drain_body()
         detail = f"the request body is larger than {current_app.config['MAX_CONTENT_LENGTH']} bytes"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import unicodedata
 from typing import Any
 from urllib.parse import parse_qsl
@@ -19,6 +20,8 @@ from .security import CSRF_FIELD, cross_site_reason
 from .visibility import has_visible
 
 bp = Blueprint("messages", __name__)
+# The most digits Python reads as an int (its guard against slow conversions, by default 4,300).
+_MAX_INT_DIGITS = sys.get_int_max_str_digits()
 
 
 class InvalidMessage(Exception):
@@ -132,9 +135,16 @@ def post_form() -> Any:
 def _json_body() -> dict[str, Any]:
     """Decode the request body as strict UTF-8 JSON holding an object."""
     try:
-        body = json.loads(request.get_data(cache=False).decode("utf-8"))
+        body = json.loads(
+            request.get_data(cache=False).decode("utf-8"),
+            parse_constant=_not_json,
+            object_pairs_hook=_object_without_repeats,
+            parse_int=_bounded_int,
+        )
     except UnicodeDecodeError:
         abort(400, description="the body is not valid UTF-8")
+    except _RefusedJSON as exc:
+        abort(400, description=str(exc))
     except ValueError:
         abort(400, description="the body is not valid JSON")
     except RecursionError:
@@ -143,6 +153,32 @@ def _json_body() -> dict[str, Any]:
     if not isinstance(body, dict):
         abort(400, description="the body must be a JSON object")
     return body
+
+
+class _RefusedJSON(ValueError):
+    """JSON that Python's decoder would take but that is not valid, or not unambiguous."""
+
+
+def _not_json(name: str) -> Any:
+    """Refuse NaN and Infinity: Python's decoder takes them, JSON (RFC 8259) has no such values."""
+    raise _RefusedJSON(f"the body is not valid JSON ({name} is not a JSON value)")
+
+
+def _object_without_repeats(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """Refuse an object that names a key twice: which value counts would be a guess."""
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        names = [name for name, _ in pairs]
+        repeated = next(name for name in names if names.count(name) > 1)
+        raise _RefusedJSON(f"the body names the key {json.dumps(repeated)} more than once")
+    return found
+
+
+def _bounded_int(digits: str) -> int:
+    """Read a JSON integer; one too long for Python to read is refused as what it is, not as bad JSON."""
+    if len(digits.lstrip("-")) > _MAX_INT_DIGITS:
+        raise _RefusedJSON(f"the body holds a number of more than {_MAX_INT_DIGITS} digits")
+    return int(digits)
 
 
 def _form_body() -> dict[str, str]:

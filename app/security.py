@@ -29,7 +29,7 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self';"
     " frame-ancestors 'none'; base-uri 'none'"
 )
-_HEADERS = {
+SECURITY_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
@@ -38,7 +38,7 @@ _HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
     "Cross-Origin-Resource-Policy": "same-origin",
 }
-_HEADERS_BY_KEY = tuple((name.lower(), name, value) for name, value in _HEADERS.items())
+_HEADERS_BY_KEY = tuple((name.lower(), name, value) for name, value in SECURITY_HEADERS.items())
 
 
 def csrf_token() -> str:
@@ -75,7 +75,10 @@ def cross_site_reason(req: Request, submitted_token: str | None) -> str | None:
 
 def _is_own(url: str, req: Request) -> bool:
     """Tell whether an Origin or Referer names this app ('null' and other non-URLs never do)."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # "http://[" and other bracket or port shapes no browser sends
+        return False
     return bool(parts.scheme and parts.netloc) and is_own_origin(parts.scheme, parts.netloc, req)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import socket
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -149,6 +150,21 @@ CASES = [
     host("Host: a pod IP", "10.244.0.7:80", "/readyz", 400),
     host("Host: localhost on another port", "localhost:1", "/healthz", 200),
     host("Host: [::1]", "[::1]:8080", "/healthz", 200),
+    raw("JSON with NaN", 400, b'{"text": "nan", "n": NaN}'),
+    raw("JSON naming the text twice", 400, b'{"text": "first", "text": "second"}'),
+    raw("JSON with a 5,000-digit number", 400, b'{"text": "big", "n": ' + b"9" * 5000 + b"}"),
+    Case("compressed body", 415, b'{"text": "hi"}', headers={"Content-Encoding": "gzip"}),
+    Case("Origin Python cannot split", 403, b'{"text": "hi"}', headers={"Origin": "http://["}),
+    Case(
+        "WebSocket upgrade",
+        400,
+        None,
+        None,
+        "GET",
+        "/healthz",
+        headers={"Connection": "Upgrade", "Upgrade": "websocket"},
+    ),
+    route("GET", "/api/messages%2F1", 404),  # a second address for message 1, by gunicorn's decoding
     route("GET", "/api/messages/%D9%A3", 404),  # Arabic-Indic 3
     route("GET", "/api/messages/%EF%BC%93", 404),  # fullwidth 3
     route("GET", "/api/messages/03", 404),
@@ -273,6 +289,55 @@ def test_broken_chunked_framing(stack: LiveStack, tally: Counter[str], framing: 
     assert (status, error["detail"]) == (400, "the chunked request body is malformed or ended early")
     tally["refused"] += 1
     assert stack.rows("SELECT COUNT(*) FROM messages WHERE text = 'framed'") == [["0"]]
+    for probe in ("/healthz", "/readyz"):
+        assert requests.get(stack.base_url + probe, timeout=10).status_code == 200
+    tally["healthy"] += 1
+
+
+# Requests written byte by byte, each wrong in a way only the raw bytes can show; nothing of any
+# may be stored, and each answer must come in the app's JSON error shape with its headers.
+POST_HEAD = b"POST /api/messages HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+RAW_REQUESTS = {
+    # The connection half-closes 20 bytes short of the declared length: what came is valid JSON.
+    "body shorter than its Content-Length": (
+        POST_HEAD + b"Content-Length: %d\r\n\r\n" % (len(b'{"text": "cut"}') + 20) + b'{"text": "cut"}',
+        400,
+    ),
+    "gzip, chunked": (
+        POST_HEAD + b"Transfer-Encoding: gzip, chunked\r\n\r\nf\r\n" + b'{"text": "cut"}' + b"\r\n0\r\n\r\n",
+        501,
+    ),
+    "absolute form naming another host": (
+        b"GET http://evil.example/healthz HTTP/1.1\r\nHost: localhost\r\n\r\n",
+        400,
+    ),
+    "method in lower case (gunicorn's own refusal)": (
+        b"get /api/messages HTTP/1.1\r\nHost: localhost\r\n\r\n",
+        400,
+    ),
+    "body over the limit, awaiting 100 Continue": (
+        POST_HEAD + b"Expect: 100-continue\r\nContent-Length: %d\r\n\r\n" % (MAX_CONTENT_LENGTH + 1),
+        413,
+    ),
+}
+
+
+@pytest.mark.parametrize(("request_bytes", "status"), RAW_REQUESTS.values(), ids=RAW_REQUESTS.keys())
+def test_raw_requests(stack: LiveStack, tally: Counter[str], request_bytes: bytes, status: int) -> None:
+    tally["cases"] += 1
+    with socket.create_connection(("127.0.0.1", stack.port), timeout=10) as client:
+        client.sendall(request_bytes)
+        client.shutdown(socket.SHUT_WR)  # sends nothing more, and never the rest of a body
+        answer = b""
+        while data := client.recv(65536):
+            answer += data
+    head, _, body = answer.partition(b"\r\n\r\n")
+    tally["5xx"] += head.startswith(b"HTTP/1.1 5") and status < 500
+    assert head.startswith(b"HTTP/1.1 %d " % status), answer[:300]
+    assert b"\r\ncontent-security-policy: default-src 'none'" in head.lower()
+    assert json.loads(body)["status"] == status
+    tally["refused"] += 1
+    assert stack.rows("SELECT COUNT(*) FROM messages WHERE text = 'cut'") == [["0"]]
     for probe in ("/healthz", "/readyz"):
         assert requests.get(stack.base_url + probe, timeout=10).status_code == 200
     tally["healthy"] += 1

@@ -59,6 +59,29 @@ def test_malformed_bodies(client: FlaskClient, data: bytes, content_type: str | 
 
 
 @pytest.mark.parametrize(
+    ("data", "detail"),
+    [
+        (b'{"text": "hi", "n": NaN}', "the body is not valid JSON (NaN is not a JSON value)"),
+        (b'{"text": "hi", "n": -Infinity}', "the body is not valid JSON (-Infinity is not a JSON value)"),
+        (b'{"text": "first", "text": "second"}', 'the body names the key "text" more than once'),
+        (b'{"text": "hi", "x": {"a": 1, "a": 2}}', 'the body names the key "a" more than once'),
+        (b'{"text": "hi", "n": ' + b"9" * 5000 + b"}", "the body holds a number of more than 4300 digits"),
+    ],
+    ids=["NaN", "Infinity", "text twice", "a nested key twice", "5,000 digits"],
+)
+def test_json_that_python_would_take_but_is_not_plain_json_is_400_with_its_reason(
+    client: FlaskClient, data: bytes, detail: str
+) -> None:
+    response = client.post("/api/messages", data=data, content_type="application/json")
+    assert _assert_json_error(response, 400)["detail"] == detail
+
+
+def test_a_websocket_upgrade_is_told_that_none_is_offered(client: FlaskClient) -> None:
+    response = client.get("/healthz", headers={"Connection": "Upgrade", "Upgrade": "websocket"})
+    assert "does not speak WebSocket" in _assert_json_error(response, 400)["detail"]
+
+
+@pytest.mark.parametrize(
     "query",
     ["limit=0", "limit=101", "limit=abc", "before=0", "before=-3", "limit=1.5", "before=" + "9" * 5000],
 )

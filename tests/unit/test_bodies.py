@@ -116,3 +116,51 @@ def test_a_well_formed_chunked_body_passes_gunicorn_and_the_app(app: Flask) -> N
     # Extensions and trailers are allowed: the body reaches validation (503: no database here).
     chunks = b"e;name=value\r\n" + BODY + b"\r\n0\r\nX-Trailer: y\r\n\r\n"
     assert through_gunicorn(app, CHUNKED_HEAD + chunks).status_code == 503
+
+
+def _head(path: str, *fields: bytes) -> bytes:
+    return b"\r\n".join([b"POST %s HTTP/1.1" % path.encode(), b"Host: localhost", *fields, b"", b""])
+
+
+@pytest.mark.parametrize(
+    ("path", "content_type", "body"),
+    [
+        ("/api/messages", b"application/json", b'{"text": "Please do not publish"}'),
+        ("/messages", b"application/x-www-form-urlencoded", b"csrf_token=x&text=Please+do+not+publish"),
+    ],
+    ids=["JSON", "form"],
+)
+def test_a_body_that_ends_before_its_declared_length_is_400(
+    app: Flask, path: str, content_type: bytes, body: bytes
+) -> None:
+    # The connection ends 20 bytes early: what came is valid on its own, only the length tells.
+    head = _head(path, b"Content-Type: " + content_type, b"Content-Length: %d" % (len(body) + 20))
+    response = through_gunicorn(app, head + body)
+    assert response.status_code == 400
+    assert b"the request body ended before its declared length" in response.get_data()
+
+
+@pytest.mark.parametrize("coding", [b"gzip, chunked", b"deflate,chunked", b"compress, chunked"])
+def test_a_transfer_coding_other_than_chunked_is_501(app: Flask, coding: bytes) -> None:
+    # gunicorn takes these but hands the body on undecoded: the app would read gzip as text.
+    head = _head("/api/messages", b"Content-Type: application/json", b"Transfer-Encoding: " + coding)
+    response = through_gunicorn(app, head + b"e\r\n" + BODY + b"\r\n0\r\n\r\n")
+    assert response.status_code == 501
+    assert "chunked" in json.loads(response.get_data())["detail"]
+
+
+@pytest.mark.parametrize("coding", ["gzip", "br", "deflate"])
+def test_a_compressed_body_is_415(client: FlaskClient, coding: str) -> None:
+    response = client.post(
+        "/api/messages", data=BODY, content_type="application/json", headers={"Content-Encoding": coding}
+    )
+    assert response.status_code == 415
+    assert json.loads(response.get_data())["detail"].startswith("the body must not be compressed")
+
+
+def test_a_body_on_any_route_meets_one_limit_however_it_comes(app: Flask, client: FlaskClient) -> None:
+    # The probes read no body, yet a body over the limit is refused there as everywhere.
+    over = padded(MAX_CONTENT_LENGTH + 1)
+    assert chunked(app, "/healthz", over).status_code == 413
+    assert client.open("/healthz", method="GET", data=over).status_code == 413
+    assert client.open("/healthz", method="GET", data=padded(100)).status_code == 200

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import runpy
 import signal
@@ -11,11 +12,14 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from http import HTTPStatus
 from pathlib import Path
 
 import pytest
 from gunicorn.workers.ggevent import GeventWorker
 
+from app import MAX_CONTENT_LENGTH
 from stack.ports import free_port
 from stack.spec import APP_PORT
 from stack.waiting import wait_for
@@ -283,3 +287,93 @@ def _answers(port: int) -> bool:
         return False
     finally:
         connection.close()
+
+
+@pytest.fixture
+def serving() -> Iterator[int]:
+    """gunicorn with this config and one worker on a free port (no database: the body rules come first)."""
+    port = free_port()
+    env = _clean_env(MYSQL_USER="root", MYSQL_PASSWORD="qwerty", GUNICORN_WORKERS="1")
+    env["GUNICORN_BIND"] = f"127.0.0.1:{port}"
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    server = subprocess.Popen(GUNICORN, cwd=REPO, env=env, **quiet)
+    try:
+        wait_for(lambda: _answers(port), timeout=30, what="gunicorn to answer /healthz")
+        yield port
+    finally:
+        server.kill()
+        server.wait()
+
+
+def _exchange(port: int, head: bytes, body: bytes = b"", *, half_close: bool = False) -> bytes:
+    """Send raw bytes, then read everything the server sends until it closes the connection."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as client:
+        client.sendall(head + body)
+        if half_close:
+            client.shutdown(socket.SHUT_WR)
+        received = b""
+        while data := client.recv(65536):
+            received += data
+        return received
+
+
+def _post_head(content_length: int, *extra: bytes) -> bytes:
+    return b"\r\n".join(
+        [
+            b"POST /api/messages HTTP/1.1",
+            b"Host: localhost",
+            b"Content-Type: application/json",
+            b"Content-Length: %d" % content_length,
+            *extra,
+            b"",
+            b"",
+        ]
+    )
+
+
+def test_a_body_over_the_limit_is_not_invited_but_refused_at_once(serving: int) -> None:
+    # The client waits for "100 Continue" and never sends the body: the 413 must come anyway,
+    # then the connection closes (its body was never sent, so it cannot carry another request).
+    answer = _exchange(serving, _post_head(MAX_CONTENT_LENGTH + 1, b"Expect: 100-continue"))
+    assert answer.startswith(b"HTTP/1.1 413 "), answer[:200]
+    assert b"100 Continue" not in answer
+    assert f"larger than {MAX_CONTENT_LENGTH} bytes".encode() in answer
+
+
+def test_a_body_within_the_limit_is_still_invited(serving: int) -> None:
+    body = b'{"text": "hi"}'
+    with socket.create_connection(("127.0.0.1", serving), timeout=10) as client:
+        client.sendall(_post_head(len(body), b"Expect: 100-continue", b"Connection: close"))
+        assert client.recv(100) == b"HTTP/1.1 100 Continue\r\n\r\n"
+
+
+def test_a_body_that_ends_before_its_declared_length_is_400_never_stored(serving: int) -> None:
+    body = b'{"text": "Please do not publish this until Friday"}'
+    cut = body[: body.index(b" until")] + b'"}'  # still valid JSON: only the length tells
+    answer = _exchange(serving, _post_head(len(body)), cut, half_close=True)
+    assert answer.startswith(b"HTTP/1.1 400 "), answer[:200]
+    assert b"the request body ended before its declared length" in answer
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "status"),
+    [
+        (b"get /api/messages HTTP/1.1\r\nHost: localhost\r\n\r\n", 400),  # a method in lower case
+        (b"GET /" + b"a" * 5000 + b" HTTP/1.1\r\nHost: localhost\r\n\r\n", 414),
+        (b"POST /api/messages HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: xchunked\r\n\r\n", 501),
+    ],
+    ids=["method", "long URL", "transfer coding"],
+)
+def test_what_gunicorn_refuses_itself_is_answered_like_the_apps_own_errors(
+    serving: int, request_bytes: bytes, status: int
+) -> None:
+    head, _, body = _exchange(serving, request_bytes).partition(b"\r\n\r\n")
+    status_line, *fields = head.decode("latin-1").split("\r\n")
+    headers = {name.lower(): value for name, _, value in (field.partition(": ") for field in fields)}
+    phrase = HTTPStatus(status).phrase
+    assert status_line == f"HTTP/1.1 {status} {phrase}"
+    assert headers["content-type"] == "application/json"
+    assert headers["content-security-policy"].startswith("default-src 'none'")
+    assert headers["x-content-type-options"] == "nosniff" and headers["cache-control"] == "no-store"
+    error = json.loads(body)
+    assert (error["status"], error["error"]) == (status, phrase) and error["detail"]

@@ -59,6 +59,24 @@ def test_a_post_for_another_host_stores_nothing_even_with_a_matching_origin(clie
     assert response.status_code == 400  # refused before the view: the DB (down here) was never asked
 
 
+def test_a_request_line_that_names_another_host_is_400_whatever_the_host_header(client: FlaskClient) -> None:
+    # HTTP gives the absolute form's host precedence over Host: both must be this machine.
+    asked = client.get("/healthz", environ_overrides={"RAW_URI": "http://evil.example/healthz"})
+    assert asked.status_code == 400
+    own = client.get("/healthz", environ_overrides={"RAW_URI": "http://localhost:8080/healthz"})
+    assert own.status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/api%2Fmessages", "/api/messages%2f1", "/static%2Fstyle.css"])
+def test_a_slash_spelled_percent_2f_is_no_second_address(client: FlaskClient, path: str) -> None:
+    # gunicorn decodes %2F before routing; the raw target still shows it.
+    decoded = path.replace("%2F", "/").replace("%2f", "/")
+    with client.get(decoded, environ_overrides={"RAW_URI": decoded}) as plain:
+        assert plain.status_code != 404
+    with client.get(decoded, environ_overrides={"RAW_URI": path}) as spelled:
+        assert spelled.status_code == 404
+
+
 @pytest.fixture
 def named_app(environ: dict[str, str]) -> Flask:
     return create_app({"TESTING": True, "ENVIRON": environ | {"APL_ALLOWED_HOSTS": "apl-app, board.lan"}})
