@@ -35,14 +35,44 @@ def signals_handled_by(
             signal.signal(each, before)
 
 
+# Signals that end a command as Ctrl-C does: `kill`, `timeout`, a closed terminal, `docker stop`
+# of a CI job. Each is turned into Stopped, a KeyboardInterrupt, so every rollback and cleanup
+# written for Ctrl-C runs for them too.
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+INTERRUPTS = (signal.SIGINT, *STOP_SIGNALS)
+
+
+class Stopped(KeyboardInterrupt):
+    """SIGTERM or SIGHUP: handled as Ctrl-C is, ending with the exit code a shell gives for it."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__()
+        self.signal_name = signal.Signals(signum).name.removeprefix("SIG")
+        self.exit_code = 128 + signum
+
+
+def interruption(signum: int) -> KeyboardInterrupt:
+    """The exception a signal of INTERRUPTS stands for."""
+    return KeyboardInterrupt() if signum == signal.SIGINT else Stopped(signum)
+
+
+def stop_signals_interrupt() -> AbstractContextManager[None]:
+    """Turn SIGTERM and SIGHUP into Stopped for the block."""
+
+    def stop(signum: int, _frame: object) -> None:
+        raise Stopped(signum)
+
+    return signals_handled_by(STOP_SIGNALS, stop)
+
+
 def sigint_ignored() -> AbstractContextManager[None]:
-    """Let cleanup finish even if Ctrl-C is pressed again."""
-    return signals_handled_by((signal.SIGINT,), signal.SIG_IGN)
+    """Let cleanup finish even if Ctrl-C is pressed again (or another stop signal comes)."""
+    return signals_handled_by(INTERRUPTS, signal.SIG_IGN)
 
 
 @contextmanager
 def sigint_deferred(notice: str) -> Iterator[None]:
-    """Hold a Ctrl-C back until the block ends, saying ``notice`` once; then raise KeyboardInterrupt.
+    """Hold a Ctrl-C (or SIGTERM, SIGHUP) back until the block ends, saying ``notice`` once; then raise it.
 
     For a change to the engine and the record of how to undo it: interrupted between the two (a
     request sent, its answer not yet read), the change would be made and never undone.
@@ -54,10 +84,10 @@ def sigint_deferred(notice: str) -> Iterator[None]:
             print(notice, file=sys.stderr)
         pressed.append(signum)
 
-    with signals_handled_by((signal.SIGINT,), hold):
+    with signals_handled_by(INTERRUPTS, hold):
         yield
     if pressed:
-        raise KeyboardInterrupt
+        raise interruption(pressed[0])
 
 
 def remove_labelled(client: docker.DockerClient, label: str, value: str) -> None:

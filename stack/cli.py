@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import sys
 from collections.abc import Sequence
@@ -15,6 +16,7 @@ from docker import DockerClient
 from docker.errors import DockerException
 
 from . import console, engine, lock
+from .cleanup import stop_signals_interrupt
 from .errors import INTERRUPTED, StackError
 from .images import IMAGE_SETS, OFFICIAL
 from .progress import Progress
@@ -122,7 +124,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     open_missing_streams()
     args = parse(sys.argv[1:] if argv is None else list(argv))
     try:
-        return run(args)
+        with stop_signals_interrupt():
+            return run(args)
     except KeyboardInterrupt as interrupt:
         print("interrupted", file=sys.stderr)
         return getattr(interrupt, "exit_code", INTERRUPTED)  # `exec` stopped by SIGTERM: 143
@@ -136,6 +139,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         reported = error if isinstance(error, StackError) else engine.lost(error) or failed_request(error)
         print(f"error: {reported}", file=sys.stderr)
         return reported.exit_code
+    except OSError as error:
+        if error.filename is not None or not _is_output_error(error):
+            raise
+        # Our own output could not be written (`status > /dev/full`): say so on the other stream.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        print(f"error: cannot write the output: {error.strerror}", file=sys.stderr)
+        return 1
+
+
+def _is_output_error(error: OSError) -> bool:
+    """Whether ``error`` came from writing to standard output (full disk, device gone, ...)."""
+    return error.errno in (errno.ENOSPC, errno.EIO, errno.EDQUOT, errno.EFBIG)
 
 
 def failed_request(error: BaseException) -> StackError:

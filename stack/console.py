@@ -22,14 +22,13 @@ import termios
 import time
 import tty
 from collections.abc import Iterator
-from contextlib import AbstractContextManager
 from types import FrameType
 from typing import Any
 
 import docker
 from docker.models.containers import Container
 
-from .cleanup import sigint_deferred, signals_handled_by
+from .cleanup import Stopped, sigint_deferred, sigint_ignored, stop_signals_interrupt
 from .errors import INTERRUPTED, StackError
 from .readiness import DB_APP_CLIENT, DB_ROOT_CLIENT
 from .spec import StackSpec
@@ -122,19 +121,6 @@ def command(spec: StackSpec, role: str, argv: tuple[str, ...]) -> tuple[str, ...
     return default_command(spec, role, argv)
 
 
-class Stopped(KeyboardInterrupt):
-    """SIGTERM or SIGHUP while `exec` runs (`timeout`, a closed terminal): the command is stopped
-    with the same signal, as Ctrl-C stops it, and the exit code is the one a shell gives for it."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__()
-        self.signal_name = signal.Signals(signum).name.removeprefix("SIG")
-        self.exit_code = 128 + signum
-
-
-STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
-
-
 def interactive() -> bool:
     """Whether this process has a terminal on both ends, so the command gets one too (``-it``)."""
     return sys.stdin.isatty() and sys.stdout.isatty()
@@ -153,7 +139,7 @@ def run(client: docker.DockerClient, container: Container, command: tuple[str, .
     stream: Any = None
     connection: socket.socket | None = None
     try:
-        with _stopped_by(STOP_SIGNALS):
+        with stop_signals_interrupt():
             # Interrupted with the request sent and its answer not yet read, the command would
             # start and run on, unseen: the Ctrl-C waits until the connection is ours.
             with sigint_deferred(STARTING):
@@ -168,7 +154,7 @@ def run(client: docker.DockerClient, container: Container, command: tuple[str, .
         # `docker exec`: stop it here.
         stopped = isinstance(interrupt, Stopped)
         if (stopped or not terminal) and connection is not None:
-            with signals_handled_by((signal.SIGINT, *STOP_SIGNALS), signal.SIG_IGN):
+            with sigint_ignored():
                 _started(client, exec_id)  # a process not yet there cannot be found and signalled
                 _interrupt(container, marker, interrupt.signal_name if stopped else "INT")
                 connection.close()  # the engine then sooner records that the command ended
@@ -186,15 +172,6 @@ def run(client: docker.DockerClient, container: Container, command: tuple[str, .
         return None if state["Running"] else state
 
     return int(wait_for(finished, timeout=EXIT_DEADLINE, interval=0.02)["ExitCode"] or 0)
-
-
-def _stopped_by(signals: tuple[signal.Signals, ...]) -> AbstractContextManager[None]:
-    """Turn ``signals`` into Stopped for the block."""
-
-    def stop(signum: int, _frame: object) -> None:
-        raise Stopped(signum)
-
-    return signals_handled_by(signals, stop)
 
 
 def _interrupt(container: Container, marker: str, signal_name: str) -> None:

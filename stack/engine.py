@@ -252,9 +252,15 @@ def context_paths(build: BuildSpec) -> list[str]:
     """The paths (relative, sorted, folders included) the build sends to the engine, by .dockerignore."""
     root = build.context
     ignore = root / ".dockerignore"
-    patterns = (
-        [p for p in ignore.read_text().splitlines() if p and not p.startswith("#")] if ignore.exists() else []
-    )
+    try:
+        lines = ignore.read_text(encoding="utf-8").splitlines() if ignore.exists() else []
+    except (OSError, UnicodeDecodeError) as error:
+        reason = error.strerror if isinstance(error, OSError) else "it is not UTF-8 text"
+        raise StackError(
+            f"cannot read {ignore}: {reason}",
+            "make it a text file of patterns, one per line (or remove it)",
+        ) from None
+    patterns = [p for p in lines if p and not p.startswith("#")]
     return sorted(exclude_paths(str(root), patterns, dockerfile=build.dockerfile))
 
 

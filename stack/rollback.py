@@ -73,13 +73,14 @@ def failure(error: BaseException, left: list[str]) -> BaseException:
     With nothing left it is ``error`` itself (an interruption becomes the "as it was" message).
     """
     if isinstance(error, KeyboardInterrupt):
+        code = getattr(error, "exit_code", INTERRUPTED)  # 143 for SIGTERM, as a shell would say
         if not left:
-            return StackError("interrupted; the stack is as it was before this run", exit_code=INTERRUPTED)
+            return StackError("interrupted; the stack is as it was before this run", exit_code=code)
         return StackError(
             "interrupted; undoing this run failed, so these are left:",
             "remove them by hand as shown, or run `python orchestrate.py down`",
             details=_listing(left),
-            exit_code=INTERRUPTED,
+            exit_code=code,
         )
     if not isinstance(error, StackError):
         error = engine.lost(error) or error

@@ -101,7 +101,13 @@ def test_build_error_names_the_failing_step(
     assert step_containers == []
 
 
-def test_ctrl_c_during_up_removes_what_it_made(project: str, never_ready_image: str, docker_client) -> None:
+@pytest.mark.parametrize(
+    "signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP], ids=["Ctrl-C", "SIGTERM", "SIGHUP"]
+)
+def test_ctrl_c_during_up_removes_what_it_made(
+    project: str, never_ready_image: str, docker_client, signum: signal.Signals
+) -> None:
+    # `kill`, `timeout` and a closed terminal stop a run as Ctrl-C does: nothing half-made is left.
     process = subprocess.Popen(
         orchestrate_command(*never_ready_up(project, never_ready_image, timeout=120)),
         stdout=subprocess.PIPE,
@@ -112,11 +118,11 @@ def test_ctrl_c_during_up_removes_what_it_made(project: str, never_ready_image: 
         # Interrupt once `up` is waiting: both containers then exist.
         services = ProjectResources(docker_client, project)
         wait_for(lambda: len(services.containers()) == 2, timeout=120, interval=0.2)
-        process.send_signal(signal.SIGINT)
+        process.send_signal(signum)
         _, stderr = process.communicate(timeout=60)
     finally:
         process.kill()
-    assert process.returncode == 130
+    assert process.returncode == 128 + signum
     assert "error: interrupted; the stack is as it was before this run" in stderr
     assert debris(docker_client, project) == NOTHING
 

@@ -118,3 +118,18 @@ def test_odd_names_are_shown_on_one_printable_line() -> None:
     assert shown("app/new\nline.txt") == "app/new\\nline.txt"
     assert shown("app/\x1b[2J.txt") == "app/\\x1b[2J.txt"
     assert shown("app/한국어.txt") == "app/한국어.txt"
+
+
+@pytest.mark.parametrize("spoil", ["not UTF-8", "a folder"])
+def test_an_unreadable_dockerignore_is_one_clear_error(tmp_path: Path, spoil: str) -> None:
+    build = context(tmp_path)
+    ignore = tmp_path / ".dockerignore"
+    if spoil == "a folder":
+        ignore.unlink()
+        ignore.mkdir()
+    else:
+        ignore.write_bytes(b"\xff\xfe\n")
+    with pytest.raises(StackError) as raised:
+        scan(build)
+    assert str(raised.value).startswith(f"cannot read {ignore}: ")
+    assert "not UTF-8" in str(raised.value) if spoil == "not UTF-8" else "directory" in str(raised.value)

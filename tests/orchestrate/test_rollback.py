@@ -12,6 +12,7 @@ import pytest
 import requests
 
 from stack import rollback
+from stack.cleanup import Stopped
 from stack.errors import StackError
 from stack.rollback import Journal, failure, leftovers_error
 
@@ -87,6 +88,16 @@ def test_ctrl_c_during_a_change_waits_until_its_undo_is_recorded(capsys) -> None
         capsys.readouterr().err == "interrupted: finishing creating network n first, then undoing this run\n"
     )
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_sigterm_during_a_change_is_held_too_and_ends_the_run_as_a_shell_says(capsys) -> None:
+    journal, undone = Journal(), []
+    with pytest.raises(Stopped) as stopped, journal.change("creating network n"):
+        os.kill(os.getpid(), signal.SIGTERM)
+        journal.on_failure("network n", lambda: undone.append("n"), "docker network rm n")
+    assert journal.roll_back() == [] and undone == ["n"]
+    assert failure(stopped.value, []).exit_code == 128 + signal.SIGTERM
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
 
 
 def test_a_change_without_ctrl_c_goes_on() -> None:
