@@ -301,3 +301,18 @@ def test_a_failed_undo_is_reported_with_how_to_remove_what_is_left(
     assert "undoing this run failed, so these are left; remove them by hand:" in stderr
     assert f"  network {network} (" in stderr and f"docker network rm {network}" in stderr
     assert "as it was before" not in stderr
+
+
+def test_output_that_cannot_be_written_is_one_line_not_a_traceback(project: str) -> None:
+    # /dev/full takes nothing: every write fails with "No space left on device", as a full disk does.
+    with open("/dev/full", "w") as full:
+        result = subprocess.run(
+            orchestrate_command("--project", project, "down"),
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    said = "error: cannot write the output: No space left on device\n"
+    assert (result.returncode, result.stderr) == (1, said)
