@@ -179,7 +179,9 @@ class Database:
                 host=s.host,
                 port=s.port,
                 user=s.user,
-                password=s.password,
+                # As bytes: PyMySQL sends a str password as Latin-1, which cannot spell most of the
+                # world's passwords and misspells the rest; the server stored it as UTF-8.
+                password=s.password.encode("utf-8"),
                 database=s.database,
                 charset="utf8mb4",
                 autocommit=True,  # each INSERT is committed before the server answers it

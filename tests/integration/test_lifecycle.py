@@ -52,6 +52,14 @@ def test_life_cycle_keeps_data_until_the_volume_goes(
     assert f"Image {project}-apl-app:latest " in removed
 
 
+def test_a_password_in_any_script_reaches_the_database(orchestrate: Orchestrate, project: str) -> None:
+    port = free_port()
+    env = {"MYSQL_USER": "apl", "MYSQL_PASSWORD": "wörd 密码 пароль 🐳"}
+    result = orchestrate("--project", project, "--port", str(port), "up", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "Connected successfully." in requests.get(f"http://127.0.0.1:{port}/", timeout=10).text
+
+
 def test_down_names_what_keeps_the_network_and_removes_the_rest(
     orchestrate: Orchestrate, project: str, docker_client
 ) -> None:
