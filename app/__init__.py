@@ -66,6 +66,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     numbers.init_app(app)
     for blueprint in (pages.bp, messages.bp, health.bp, openapi.bp):
         app.register_blueprint(blueprint)
+    # Compiled now, so a template that does not compile stops the worker from starting, as a Python
+    # error does (and `up` keeps the app it had): met at the first page, it would be a 500 for each.
+    for name in app.jinja_env.list_templates():
+        app.jinja_env.get_template(name)
     # Under gunicorn this is a worker's sign that it can serve: `orchestrate.py watch` waits for it
     # before it stops the workers that run the previous code (stack/sync.py).
     logging.getLogger("gunicorn.error").info("%s (pid %d)", LOADED, os.getpid())

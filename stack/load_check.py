@@ -33,8 +33,7 @@ CHECK_DEADLINE = 60.0  # seconds to wait for the checker's answer: a backstop, s
 ERROR_LINES = 8  # of a failed check's traceback, shown under the error
 DONE = "apl-load-check done "  # the checker's answer line, then the exit code: no app prints it
 ANSWER = re.compile(rb"^" + re.escape(DONE.encode()) + rb"(-?[0-9]+)\n", re.MULTILINE)
-# Imports and builds the app as a worker does, and compiles every template, which a worker would
-# otherwise meet only at the first request that renders it.
+# Imports and builds the app as a worker does (create_app compiles every template too).
 CHECKER = f"""
 import os, signal, sys, traceback
 LOAD_DEADLINE = {LOAD_DEADLINE}
@@ -42,9 +41,7 @@ os.dup2(1, 2)  # one stream, so the answer line comes after what the check wrote
 
 def load():
     import app
-    built = app.create_app()
-    for name in built.jinja_env.list_templates():
-        built.jinja_env.get_template(name)
+    app.create_app()
 
 try:
     load()  # imports the libraries once; each check imports only the app anew

@@ -28,6 +28,8 @@ PROBE_TIMEOUT = 2.0  # seconds one HTTP probe may take
 # remote engine's address or a pod's IP would be refused.
 PROBE_HOST = "localhost"
 LOG_TAIL = 15  # log lines shown when a container does not get ready
+WORKER_TAIL = 400  # log lines read to find a worker's traceback (workers and restarts add more)
+WORKER_FAILED = "[ERROR] Exception in worker process"  # gunicorn's line above that traceback
 # How the app's /readyz reason starts when the server refuses its login (app/db.py's wording).
 LOGIN_REFUSED = "MySQL error 1045"
 HEALTH_GRACE = 5.0  # seconds past two healthcheck intervals before `status` says the engine runs none
@@ -181,7 +183,7 @@ def _crashed(container: Container) -> StackError:
     return StackError(
         f"container {container.name} stopped during start-up (exit code {code})",
         "read its last log lines below, fix the cause, and run the command again",
-        details=tail(container),
+        details=tail(container, worker_first=True),
     )
 
 
@@ -215,10 +217,21 @@ def _not_ready(db: Container, app: Container, url: str, timeout: float) -> Stack
     )
 
 
-def tail(container: Container) -> str:
-    """The container's last log lines, indented and prefixed with its name."""
+def tail(container: Container, *, worker_first: bool = False) -> str:
+    """The container's last log lines, indented and prefixed with its name.
+
+    :param worker_first: when a gunicorn worker failed to boot, its traceback (the one that names
+        the cause) instead: gunicorn's own lines, and its halt traceback, come after it and bury it.
+    """
     try:
-        lines = container.logs(tail=LOG_TAIL).decode(errors="replace").rstrip().splitlines()
+        text = container.logs(tail=WORKER_TAIL if worker_first else LOG_TAIL).decode(errors="replace")
     except APIError:
         return ""
-    return "\n".join(f"  {container.name} | {line}" for line in lines)
+    lines = text.rstrip().splitlines()
+    starts = [i for i, line in enumerate(lines) if line.endswith(WORKER_FAILED)] if worker_first else []
+    if starts:
+        block = lines[starts[-1] :]
+        # The traceback ends where gunicorn's next timestamped line begins.
+        ends = [i for i, line in enumerate(block) if i and line.startswith("[")]
+        lines = block[: ends[0]] if ends else block
+    return "\n".join(f"  {container.name} | {line}" for line in lines[-LOG_TAIL:])

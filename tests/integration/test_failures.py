@@ -101,6 +101,23 @@ def test_build_error_names_the_failing_step(
     assert step_containers == []
 
 
+def test_a_template_that_does_not_compile_stops_up_and_is_named(
+    orchestrate: Orchestrate, project: str, tmp_path: Path, docker_client
+) -> None:
+    # Found at the first page it would be a 500 for every visitor behind a "healthy" stack: the
+    # app compiles its templates as it starts, and the worker's traceback is what `up` shows.
+    copy = copy_tree(tmp_path / "repo")
+    base = copy / "app" / "templates" / "base.html"
+    base.write_text(base.read_text() + "{% if %}\n")
+    result = orchestrate("--project", project, "--port", str(free_port()), "up", root=copy)
+    problem, _ = failure(result)
+    # gunicorn exits with 3 for a worker that failed to boot, or 1 when its halt itself fails.
+    assert problem.startswith(f"error: container {project}-apl-app stopped during start-up (exit code ")
+    assert "TemplateSyntaxError: Expected an expression" in result.stderr
+    assert "HaltServer" not in result.stderr and "Worker exiting" not in result.stderr
+    assert debris(docker_client, project) == NOTHING
+
+
 @pytest.mark.parametrize(
     "signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP], ids=["Ctrl-C", "SIGTERM", "SIGHUP"]
 )
