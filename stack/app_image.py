@@ -7,11 +7,9 @@ from docker.errors import APIError, ImageNotFound
 from docker.models.images import Image
 
 from . import engine
-from .errors import StackError
+from .errors import StackError, command_line
 from .progress import Progress
 from .spec import LABEL_PROJECT, BuildSpec
-
-BUILD_FIX = "run without --no-build, or build it first with `python orchestrate.py build`"
 
 
 def current(
@@ -30,7 +28,11 @@ def current(
         try:
             return client.images.get(spec.tag)
         except ImageNotFound:
-            raise StackError(f"image {spec.tag} does not exist and --no-build was given", BUILD_FIX) from None
+            build_it = command_line(spec.labels.get(LABEL_PROJECT, ""), "build")
+            raise StackError(
+                f"image {spec.tag} does not exist and --no-build was given",
+                f"run without --no-build, or build it first with `{build_it}`",
+            ) from None
     engine.ensure_image(client, spec.args["PYTHON_IMAGE"], progress)
     return None
 

@@ -17,7 +17,7 @@ from docker.errors import DockerException
 
 from . import console, engine, lock
 from .cleanup import stop_signals_interrupt
-from .errors import INTERRUPTED, StackError
+from .errors import INTERRUPTED, StackError, command_line
 from .images import IMAGE_SETS, OFFICIAL
 from .progress import Progress
 from .readiness import DEFAULT_DEADLINE
@@ -299,7 +299,8 @@ def carry_out(args: argparse.Namespace, settings: Settings, runner: Runner) -> i
         progress.echo(f"images: app built on {settings.images.python}")
         runner.build()
     elif args.command == "push":
-        pushed = engine.push_image(runner.client, spec.app.image, args.registry, progress)
+        build_it = command_line(spec.project, "build")
+        pushed = engine.push_image(runner.client, spec.app.image, args.registry, progress, build_it=build_it)
         print(f"pushed {pushed}\nfor a cluster: python orchestrate.py export k8s --image {pushed}")
     return 0
 

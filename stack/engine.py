@@ -292,30 +292,41 @@ def build_image(client: docker.DockerClient, build: BuildSpec, fingerprint: str,
     progress.update("Image", build.tag, "Building")
     labels = {**build.labels, LABEL_CONTEXT_HASH: fingerprint}
     step, recent = "", deque(maxlen=12)
-    stream = client.api.build(
-        path=str(build.context),
-        dockerfile=build.dockerfile,
-        tag=build.tag,
-        buildargs=dict(build.args),
-        labels=labels,
-        rm=True,
-        forcerm=True,  # no stopped containers left behind by a failed step
-        decode=True,
-    )
-    for chunk in stream:
-        for line in chunk.get("stream", "").splitlines():
-            if found := BUILD_STEP.match(line):
-                step = f"Step {found[1]} : {found[2]}"
-            if line.strip():
-                recent.append(line)
-                progress.echo(f"   {line}")
-        if "error" in chunk:
-            progress.update("Image", build.tag, "Failed")
-            raise StackError(
-                f"building {build.tag} failed at {step or 'the start'}: {build_failure(chunk['error'])}",
-                f"fix the step in {Path(build.context, build.dockerfile)} and run the command again",
-                details="\n".join(recent),
-            )
+    dockerfile = Path(build.context, build.dockerfile)
+    try:
+        stream = client.api.build(
+            path=str(build.context),
+            dockerfile=build.dockerfile,
+            tag=build.tag,
+            buildargs=dict(build.args),
+            labels=labels,
+            rm=True,
+            forcerm=True,  # no stopped containers left behind by a failed step
+            decode=True,
+        )
+        for chunk in stream:
+            for line in chunk.get("stream", "").splitlines():
+                if found := BUILD_STEP.match(line):
+                    step = f"Step {found[1]} : {found[2]}"
+                if line.strip():
+                    recent.append(line)
+                    progress.echo(f"   {line}")
+            if "error" in chunk:
+                progress.update("Image", build.tag, "Failed")
+                raise StackError(
+                    f"building {build.tag} failed at {step or 'the start'}: {build_failure(chunk['error'])}",
+                    f"fix the step in {dockerfile} and run the command again",
+                    details="\n".join(recent),
+                )
+    except APIError as error:
+        # Refused before any step ran (the stream's first read raises it): a Dockerfile the engine
+        # cannot parse, or none at all.
+        progress.update("Image", build.tag, "Failed")
+        refusal = _first_line(error.explanation or error)
+        raise StackError(
+            f"building {build.tag} failed before its first step: {refusal}",
+            f"fix {dockerfile} and run the command again",
+        ) from None
     progress.update("Image", build.tag, "Built")
     return client.images.get(build.tag)
 
@@ -326,16 +337,19 @@ def build_failure(message: str) -> str:
     return f"its command exited with code {code[1]}" if code else _first_line(message)
 
 
-def push_image(client: docker.DockerClient, image: str, registry: str, progress: Progress) -> str:
-    """Tag ``image`` into ``registry`` (``HOST[:PORT]``) and push it; return the pushed name@digest."""
+def push_image(
+    client: docker.DockerClient, image: str, registry: str, progress: Progress, *, build_it: str
+) -> str:
+    """Tag ``image`` into ``registry`` (``HOST[:PORT]``) and push it; return the pushed name@digest.
+
+    :param build_it: the command that builds ``image``, for the fix when it does not exist.
+    """
     if not REGISTRY.fullmatch(registry):
         raise StackError(f"invalid registry {registry!r}", "give it as HOST:PORT, e.g. 127.0.0.1:5000")
     try:
         local = client.images.get(image)
     except ImageNotFound:
-        raise StackError(
-            f"image {image} does not exist", "build it first: python orchestrate.py build"
-        ) from None
+        raise StackError(f"image {image} does not exist", f"build it first: {build_it}") from None
     name, _, tag = image.rpartition("/")[2].partition(":")
     repository, tag = f"{registry}/{name}", tag or "latest"
     target = f"{repository}:{tag}"

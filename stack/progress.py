@@ -6,6 +6,7 @@ pipe) every change is a new plain line, so logs read top to bottom.
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 from typing import TextIO
@@ -33,7 +34,9 @@ class Progress:
     def __init__(self, stream: TextIO | None = None, quiet: bool = False, tty: bool | None = None) -> None:
         self.stream = stream or sys.stderr
         self.quiet = quiet
-        self.tty = self.stream.isatty() if tty is None else tty
+        # A terminal that says it is "dumb" (Emacs shells, some CI logs) cannot move the cursor:
+        # it gets one plain line per change, as a pipe does.
+        self.tty = self.stream.isatty() and os.environ.get("TERM") != "dumb" if tty is None else tty
         self._states: dict[str, str] = {}
         self._drawn = 0
         self._lock = threading.Lock()

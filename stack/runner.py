@@ -30,7 +30,6 @@ from .settings import Settings
 from .spec import APP_PORT, LABEL_ROLE, StackSpec
 from .waiting import wait_for
 
-UP_FIX = "start the stack with `python orchestrate.py up`"
 # `logs -f`: how often to look for a stopped container running again, and how long one may be
 # missing while `up` or `watch` replaces it before following it ends.
 FOLLOW_POLL = 0.5
@@ -198,7 +197,7 @@ class Runner:
         """
         containers = [self._existing(role)] if role else self.resources.containers()
         if not containers:
-            raise StackError(f"project {self.spec.project} has no containers", UP_FIX)
+            raise StackError(f"project {self.spec.project} has no containers", self._up_fix)
         width = max(len(c.name) for c in containers)
 
         def pump(container: Container) -> None:
@@ -271,13 +270,18 @@ class Runner:
         """The ``role`` container, which must be running (for `exec`)."""
         container = self._existing(role)
         if container.status != "running":
-            raise StackError(f"container {container.name} is {container.status}, not running", UP_FIX)
+            raise StackError(f"container {container.name} is {container.status}, not running", self._up_fix)
         return container
+
+    @property
+    def _up_fix(self) -> str:
+        return f"start the stack with `{command_line(self.spec.project, 'up')}`"
 
     def _existing(self, role: str) -> Container:
         container = self.resources.container(role, self.spec.service(role).container_name)
         if container is None:
-            raise StackError(f"the {role} container of project {self.spec.project} does not exist", UP_FIX)
+            missing = f"the {role} container of project {self.spec.project} does not exist"
+            raise StackError(missing, self._up_fix)
         return container
 
 

@@ -17,8 +17,8 @@ from docker.errors import APIError
 from docker.models.containers import Container
 
 from .changes import File, shown
-from .errors import StackError
-from .spec import APP_USER
+from .errors import StackError, command_line
+from .spec import APP_USER, LABEL_PROJECT
 from .waiting import WaitTimeout, wait_for
 
 # The line app/__init__.py logs once a worker has built the app. Written out, not imported: the
@@ -48,7 +48,8 @@ def put_files(container: Container, files: Mapping[str, File | None]) -> None:
             raise StackError(
                 f"could not delete {', '.join(map(shown, gone))} in container {container.name}: "
                 f"{said[-1] if said else f'exit code {result.exit_code}'}",
-                "run `python orchestrate.py up` to rebuild the app from the files as they are",
+                f"run `{command_line(container.labels.get(LABEL_PROJECT, ''), 'up')}` to rebuild the app "
+                "from the files as they are",
             )
 
 

@@ -20,7 +20,7 @@ from docker.models.containers import Container
 from . import changes, readiness, sync
 from .changes import Changes
 from .cleanup import sigint_deferred
-from .errors import INTERRUPTED, StackError
+from .errors import INTERRUPTED, StackError, command_line
 from .load_check import LoadChecker
 from .runner import Runner
 from .waiting import WaitTimeout, wait_for
@@ -192,7 +192,8 @@ class Watcher:
             if app.status != "running" or app.attrs.get("RestartCount", 0) > restarts:
                 raise StackError(
                     f"gunicorn in container {app.name} stopped on the reload",
-                    "read its last log lines below; fix the change, then run `python orchestrate.py up`",
+                    "read its last log lines below; fix the change, then run "
+                    f"`{command_line(self.runner.spec.project, 'up')}`",
                     details=readiness.tail(app),
                 )
             return readiness.app_answers(self.runner.readiness_url)

@@ -101,6 +101,24 @@ def test_build_error_names_the_failing_step(
     assert step_containers == []
 
 
+@pytest.mark.parametrize("spoil", ["unknown instruction", "no Dockerfile"])
+def test_a_dockerfile_the_engine_refuses_is_named_with_its_fix(
+    orchestrate: Orchestrate, project: str, tmp_path: Path, docker_client, spoil: str
+) -> None:
+    copy = copy_tree(tmp_path / "repo")
+    dockerfile = copy / "Dockerfile"
+    if spoil == "no Dockerfile":
+        dockerfile.unlink()
+    else:
+        dockerfile.write_text(dockerfile.read_text() + "\nFROBNICATE nothing\n")
+    result = orchestrate("--project", project, "--port", str(free_port()), "up", root=copy)
+    problem, fix = failure(result)
+    assert problem.startswith(f"error: building {project}-apl-app:latest failed before its first step: ")
+    assert fix == f"fix: fix {dockerfile} and run the command again"
+    assert f"Image {project}-apl-app:latest" in result.stderr and "Failed" in result.stderr
+    assert debris(docker_client, project) == NOTHING
+
+
 def test_a_template_that_does_not_compile_stops_up_and_is_named(
     orchestrate: Orchestrate, project: str, tmp_path: Path, docker_client
 ) -> None:

@@ -316,3 +316,9 @@ def test_output_that_cannot_be_written_is_one_line_not_a_traceback(project: str)
         )
     said = "error: cannot write the output: No space left on device\n"
     assert (result.returncode, result.stderr) == (1, said)
+
+
+def test_fix_lines_name_the_project_they_are_for(orchestrate: Orchestrate, project: str) -> None:
+    # Without --project, the command a fix gives would act on the default stack, `apl`.
+    _, fix = failure(orchestrate("--project", project, "logs"))
+    assert fix == f"fix: start the stack with `python orchestrate.py --project {project} up`"

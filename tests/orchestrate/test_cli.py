@@ -50,6 +50,21 @@ def test_terminal_progress_redraws_in_place() -> None:
     assert "\x1b[1F" in out.getvalue()  # moved back up over the first line
 
 
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(("term", "redraws"), [("xterm-256color", True), ("dumb", False)])
+def test_a_dumb_terminal_gets_plain_lines(monkeypatch: pytest.MonkeyPatch, term: str, redraws: bool) -> None:
+    monkeypatch.setenv("TERM", term)
+    out = _Terminal()
+    progress = Progress(out)
+    progress.update("Container", "mysql", "Creating")
+    progress.update("Container", "mysql", "Started")
+    assert ("\x1b[" in out.getvalue()) is redraws
+
+
 def test_quiet_prints_nothing() -> None:
     out = io.StringIO()
     Progress(out, quiet=True).update("Container", "mysql", "Started")

@@ -147,4 +147,4 @@ def test_a_failed_push_names_its_cause(message: str, expected: str) -> None:
 @pytest.mark.parametrize("registry", ["bad host", "http://127.0.0.1:5000", "127.0.0.1:5000/"])
 def test_a_registry_that_is_not_host_and_port_is_refused_before_any_engine_call(registry: str) -> None:
     with pytest.raises(StackError, match="invalid registry"):
-        push_image(None, "apl-app:latest", registry, Progress(quiet=True))  # type: ignore[arg-type]
+        push_image(None, "apl-app:latest", registry, Progress(quiet=True), build_it="")  # type: ignore[arg-type]
