@@ -28,10 +28,12 @@ from pathlib import Path
 
 import docker
 import requests
-from docker.errors import APIError, DockerException, ImageNotFound, NotFound
+from docker.errors import APIError, DockerException, ImageNotFound
+from docker.models.containers import Container
 
 from . import engine
 from .errors import StackError
+from .resources import gone
 from .spec import LABEL_PROJECT, LABEL_ROLE, StackSpec, resource_name
 from .waiting import WaitTimeout, wait_for
 
@@ -224,8 +226,27 @@ def _held(client: docker.DockerClient, name: str) -> Iterator[None]:
 
 
 def _release(client: docker.DockerClient, name: str) -> None:
-    with contextlib.suppress(NotFound):
-        client.containers.get(name).remove(force=True, v=True)
+    lock = _lock_container(client, name)
+    if lock is not None:
+        _remove(lock)
+
+
+def _lock_container(client: docker.DockerClient, name: str) -> Container | None:
+    """The lock container ``name``, or None once it is gone (or going: another command releases it)."""
+    try:
+        return client.containers.get(name)
+    except APIError as error:
+        if gone(error):
+            return None
+        raise
+
+
+def _remove(lock: Container) -> None:
+    try:
+        lock.remove(force=True, v=True)
+    except APIError as error:
+        if not gone(error):
+            raise
 
 
 def _present(client: docker.DockerClient, image: str) -> bool:
@@ -238,25 +259,25 @@ def _present(client: docker.DockerClient, image: str) -> bool:
 
 def _holder(client: docker.DockerClient, name: str) -> str | None:
     """Who holds the engine-side lock, as the notice names them; None if it is not there (yet)."""
-    try:
-        labels = client.containers.get(name).labels
-    except NotFound:
+    lock = _lock_container(client, name)
+    if lock is None:
         return None
-    host, pid, command = (labels.get(LABEL_HOLDER) or "? ? another command").split(" ", 2)
+    host, pid, command = (lock.labels.get(LABEL_HOLDER) or "? ? another command").split(" ", 2)
     return f"orchestrate.py {command} (pid {pid} on {host})"
 
 
 def _remove_if_stale(client: docker.DockerClient, name: str) -> None:
     """Remove a lock whose holder died on this host: no process of its pid runs here any more."""
+    lock = _lock_container(client, name)
+    if lock is None:
+        return
     try:
-        lock = client.containers.get(name)
         host, pid, _ = lock.labels[LABEL_HOLDER].split(" ", 2)
-    except (NotFound, KeyError, ValueError):
+        stale = host == socket.gethostname() and not _alive(int(pid))
+    except (KeyError, ValueError):
         return
-    if host != socket.gethostname() or _alive(int(pid)):
-        return
-    with contextlib.suppress(NotFound):
-        lock.remove(force=True, v=True)
+    if stale:
+        _remove(lock)
 
 
 def _alive(pid: int) -> bool:

@@ -32,6 +32,9 @@ WORKER_TAIL = 400  # log lines read to find a worker's traceback (workers and re
 WORKER_FAILED = "[ERROR] Exception in worker process"  # gunicorn's line above that traceback
 # How the app's /readyz reason starts when the server refuses its login (app/db.py's wording).
 LOGIN_REFUSED = "MySQL error 1045"
+# ... and when the login is good but the database named is not this user's, or not there: a data
+# volume made for another MYSQL_DATABASE.
+DATABASE_REFUSED = ("MySQL error 1044", "MySQL error 1049")
 HEALTH_GRACE = 5.0  # seconds past two healthcheck intervals before `status` says the engine runs none
 
 # The mysql client inside the DB container, over TCP as the app connects (both images ship it),
@@ -167,6 +170,8 @@ def wait_until_ready(db: Container, app: Container, url: str, timeout: float, pr
             # The server is up and answers over the network, which it only does once initialised:
             # the passwords are wrong, and no amount of waiting changes that.
             raise _login_refused(db, reason)
+        if reason.startswith(DATABASE_REFUSED):
+            raise _database_refused(db, reason)
         return ready
 
     progress.update("Container", app.name, "Waiting")
@@ -188,15 +193,28 @@ def _crashed(container: Container) -> StackError:
 
 
 def _login_refused(db: Container, reason: str) -> StackError:
-    volumes = [m["Name"] for m in db.attrs.get("Mounts") or [] if m.get("Type") == "volume" and m.get("Name")]
-    held = f"its data volume {volumes[0]}" if volumes else "its data"
     return StackError(
-        f"the database in container {db.name} refuses this project's passwords: {held} was "
+        f"the database in container {db.name} refuses this project's passwords: {_held(db)} was "
         f"initialised with other ones (the server said: {reason.removeprefix(LOGIN_REFUSED + ': ')})",
-        "give it the passwords it was made with (restore the project's file under .apl/ from a backup, "
-        "or set MYSQL_PASSWORD and MYSQL_ROOT_PASSWORD); or start afresh without the data: "
+        "give it the user and passwords it was made with (restore the project's file under .apl/ from a "
+        "backup, or set MYSQL_USER, MYSQL_PASSWORD and MYSQL_ROOT_PASSWORD); or start afresh without the "
+        f"data: `{_down_volumes(db)}` deletes every message, then `up`",
+    )
+
+
+def _database_refused(db: Container, reason: str) -> StackError:
+    return StackError(
+        f"the database in container {db.name} has no database this project's user may use: {_held(db)} "
+        f"was initialised for another MYSQL_DATABASE (the server said: {reason.partition(': ')[2]})",
+        "set MYSQL_DATABASE to the name it was made with; or start afresh without the data: "
         f"`{_down_volumes(db)}` deletes every message, then `up`",
     )
+
+
+def _held(db: Container) -> str:
+    """What holds the DB's data, for a message: its named volume, if it has one."""
+    volumes = [m["Name"] for m in db.attrs.get("Mounts") or [] if m.get("Type") == "volume" and m.get("Name")]
+    return f"its data volume {volumes[0]}" if volumes else "its data"
 
 
 def _not_ready(db: Container, app: Container, url: str, timeout: float) -> StackError:

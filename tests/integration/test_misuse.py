@@ -247,6 +247,21 @@ def test_passwords_the_data_volume_refuses_end_up_at_once_with_what_to_do(
     assert debris(docker_client, project) == {**NOTHING, "volumes": [f"{project}-apl-mysql-data"]}
 
 
+def test_a_database_name_the_data_volume_was_not_made_for_ends_up_at_once(
+    orchestrate: Orchestrate, project: str, docker_client
+) -> None:
+    options = ("--project", project, "--port", str(free_port()))
+    assert orchestrate(*options, "up").returncode == 0
+    began = time.monotonic()
+    problem, fix = failure(orchestrate(*options, "--timeout", "300", "up", env={"MYSQL_DATABASE": "other"}))
+    assert time.monotonic() - began < 120  # not the deadline: the app's first answer says it all
+    assert problem.startswith(
+        f"error: the database in container {project}-mysql has no database this project's user may use: "
+        f"its data volume {project}-apl-mysql-data was initialised for another MYSQL_DATABASE"
+    )
+    assert "'other'" in problem and fix.startswith("fix: set MYSQL_DATABASE to the name it was made with")
+
+
 def test_a_project_name_with_a_final_newline_is_refused(orchestrate: Orchestrate) -> None:
     name = "apltest-newline\n"
     problem, fix = failure(orchestrate("--project", name, "plan"))
