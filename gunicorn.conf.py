@@ -176,9 +176,8 @@ def _over_the_limit(req: Any) -> bool:
     from app.bodies import withholds_continue  # in the worker only: it imports Flask
 
     expect = next((value for name, value in req.headers if name == "EXPECT"), None)
-    length = next((value for name, value in req.headers if name == "CONTENT-LENGTH"), "")
-    declared = int(length) if length.isascii() and length.isdigit() else None
-    return withholds_continue(expect, declared, MAX_CONTENT_LENGTH)
+    length = next((value for name, value in req.headers if name == "CONTENT-LENGTH"), None)
+    return withholds_continue(expect, length, MAX_CONTENT_LENGTH)
 
 
 worker_class = BoundedGeventWorker

@@ -26,13 +26,21 @@ ENDED_EARLY = "the request body ended before its declared length"
 MALFORMED_CHUNKS = "the chunked request body is malformed or ended early"
 
 
-def withholds_continue(expect: str | None, content_length: int | None, limit: int) -> bool:
+def declared_length(content_length: str | None) -> int | None:
+    """A Content-Length header's value as a number; None when absent or not plain ASCII digits."""
+    if content_length and content_length.isascii() and content_length.isdigit():
+        return int(content_length)
+    return None
+
+
+def withholds_continue(expect: str | None, content_length: str | None, limit: int) -> bool:
     """Whether a client waiting for "100 Continue" must not get it: the body it declares is over the limit.
 
     gunicorn invites the body before the app runs; gunicorn.conf.py asks this first, and the 413
     then goes out at once, without reading a body the client was told not to send.
     """
-    return expect is not None and expect.lower() == "100-continue" and (content_length or 0) > limit
+    declared = declared_length(content_length)
+    return expect is not None and expect.lower() == "100-continue" and (declared or 0) > limit
 
 
 def _read_body() -> None:
@@ -57,7 +65,7 @@ def _read_body() -> None:
             abort(413)  # errors.py drains the rest from the original stream, then answers
         del environ["HTTP_TRANSFER_ENCODING"]  # no longer chunked: werkzeug now trusts CONTENT_LENGTH
     else:
-        declared = int(length) if length and length.isascii() and length.isdigit() else None
+        declared = declared_length(length)
         if declared is None:
             abort(400, description="the Content-Length header is not a number")
         if declared > limit:

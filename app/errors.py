@@ -29,9 +29,8 @@ def _wants_json() -> bool:
 
 def _drain_body() -> None:
     """Discard what is left of an oversized request body, up to a limit."""
-    if withholds_continue(
-        request.headers.get("Expect"), request.content_length, current_app.config["MAX_CONTENT_LENGTH"]
-    ):
+    headers, limit = request.headers, current_app.config["MAX_CONTENT_LENGTH"]
+    if withholds_continue(headers.get("Expect"), headers.get("Content-Length"), limit):
         return  # the client was never invited to send it, and waits for this answer instead
     stream = request.environ.get("wsgi.input")
     remaining = min(request.content_length or _DRAIN_LIMIT, _DRAIN_LIMIT)

@@ -33,7 +33,7 @@ from docker.models.containers import Container
 
 from . import engine
 from .errors import StackError
-from .resources import gone
+from .resources import existing, gone
 from .spec import LABEL_PROJECT, LABEL_ROLE, StackSpec, resource_name
 from .waiting import WaitTimeout, wait_for
 
@@ -226,19 +226,9 @@ def _held(client: docker.DockerClient, name: str) -> Iterator[None]:
 
 
 def _release(client: docker.DockerClient, name: str) -> None:
-    lock = _lock_container(client, name)
+    lock = existing(client, name)
     if lock is not None:
         _remove(lock)
-
-
-def _lock_container(client: docker.DockerClient, name: str) -> Container | None:
-    """The lock container ``name``, or None once it is gone (or going: another command releases it)."""
-    try:
-        return client.containers.get(name)
-    except APIError as error:
-        if gone(error):
-            return None
-        raise
 
 
 def _remove(lock: Container) -> None:
@@ -259,7 +249,7 @@ def _present(client: docker.DockerClient, image: str) -> bool:
 
 def _holder(client: docker.DockerClient, name: str) -> str | None:
     """Who holds the engine-side lock, as the notice names them; None if it is not there (yet)."""
-    lock = _lock_container(client, name)
+    lock = existing(client, name)
     if lock is None:
         return None
     host, pid, command = (lock.labels.get(LABEL_HOLDER) or "? ? another command").split(" ", 2)
@@ -268,7 +258,7 @@ def _holder(client: docker.DockerClient, name: str) -> str | None:
 
 def _remove_if_stale(client: docker.DockerClient, name: str) -> None:
     """Remove a lock whose holder died on this host: no process of its pid runs here any more."""
-    lock = _lock_container(client, name)
+    lock = existing(client, name)
     if lock is None:
         return
     try:

@@ -86,14 +86,18 @@ def listed_containers(
     The engine lists, then each container is inspected; one removed in between (by a concurrent
     ``down``, a rollback, or a test's clean-up) is left out instead of failing the whole list.
     """
-    found = []
-    for entry in client.api.containers(all=stopped, filters=filters or {}):
-        try:
-            found.append(client.containers.get(entry["Id"]))
-        except APIError as error:
-            if not gone(error):
-                raise
-    return found
+    entries = client.api.containers(all=stopped, filters=filters or {})
+    return [c for c in (existing(client, entry["Id"]) for entry in entries) if c is not None]
+
+
+def existing(client: docker.DockerClient, name_or_id: str) -> Container | None:
+    """The container ``name_or_id``, or None once it is gone (or going: removed by another command)."""
+    try:
+        return client.containers.get(name_or_id)
+    except APIError as error:
+        if gone(error):
+            return None
+        raise
 
 
 def gone(error: APIError) -> bool:
